@@ -1,0 +1,105 @@
+import type { ColumnType, RowBatch, SchemaChange, TableDef } from '../schema/types.ts'
+import type { StateRow, StateWrite } from '../state/types.ts'
+
+/**
+ * The seam between the pipeline and a database. One implementation per database
+ * (sqlite.ts, postgres.ts). Kysely serves DDL, metadata and queries; the hot write path uses each
+ * driver's fastest bulk form directly.
+ */
+export interface Destination {
+  readonly dialect: 'sqlite' | 'postgres'
+  readonly capabilities: DestinationCapabilities
+  /** A printable description without secrets, e.g. `sqlite:./okta.db` or `postgres://host:5432/db?schema=okta`. */
+  readonly displayName: string
+
+  /** Connects, creates the schema (Postgres) and runs the pipeline's migrations. Idempotent. */
+  prepare(): Promise<void>
+
+  /**
+   * Takes the one-writer lock. Waits up to `waitMs`, then throws a `DestinationLockedError`
+   * (code `ERR_DESTINATION_LOCKED`). A lock held by a process that died is released by the
+   * database (Postgres: session advisory lock; SQLite: see the implementation).
+   */
+  lock(opts: { waitMs: number; owner: string }): Promise<void>
+  unlock(): Promise<void>
+
+  /** Every table the pipeline created, as recorded in `_okta_elt_columns` (current shape). */
+  readSchema(): Promise<TableDef[]>
+
+  /** Cursor state rows for one resource (all parents). */
+  readState(resource: string): Promise<StateRow[]>
+
+  /** Inserts a `running` row into `_okta_elt_loads`. */
+  startLoad(load: { loadId: string; runId: string; resource: string; startedAt: Date }): Promise<void>
+
+  /**
+   * One transaction: schema changes (DDL + `_okta_elt_columns` history), rows, deletions, sweeps,
+   * cursor state, and the load's running counts. All or nothing.
+   */
+  commitBatch(batch: CommitBatch): Promise<void>
+
+  /** Sets the final status of a load (`succeeded` | `failed` | `interrupted`). */
+  finishLoad(result: LoadResult): Promise<void>
+
+  /** Recent loads, newest first. */
+  readLoads(opts?: { limit?: number }): Promise<LoadRecord[]>
+
+  /** Row counts per data table (live rows and rows carrying `_deleted_at`). */
+  countRows(): Promise<{ table: string; rows: number; deleted: number }[]>
+
+  close(): Promise<void>
+}
+
+export interface DestinationCapabilities {
+  /** Longest identifier in bytes (Postgres: 63). */
+  maxIdentifierBytes: number
+  /** Most columns a table may have before new keys go to the overflow JSON column. */
+  maxColumns: number
+}
+
+export interface CommitBatch {
+  loadId: string
+  resource: string
+  /** Applied first, in order. */
+  schemaChanges: SchemaChange[]
+  /**
+   * Row writes, applied in order (parents before children). `mode`:
+   *  - `merge`: upsert by primary key; sets `_load_id`, clears `_deleted_at`.
+   *  - `append`: insert, ignore rows whose primary key already exists (System Log dedupe by uuid).
+   */
+  writes: { mode: 'merge' | 'append'; rows: RowBatch }[]
+  /** Rows known gone: set `_deleted_at` (if not already set). Keys are primary-key values in PK column order. */
+  deletes: { table: string; keys: (string | number)[][] }[]
+  /**
+   * Mark as deleted every live row in scope that this load did not write (`_load_id` ≠ loadId):
+   * per-parent replacement (group_users of one group) or a full-refresh reconcile (whole table).
+   */
+  sweeps: { table: string; where?: { column: string; value: string } }[]
+  /** Cursor state written with the rows. */
+  state: StateWrite[]
+  /** Counts of this batch, added to the load's running totals. */
+  counts: { rows: number }
+}
+
+export type LoadStatus = 'running' | 'succeeded' | 'failed' | 'interrupted'
+
+export interface LoadResult {
+  loadId: string
+  status: Exclude<LoadStatus, 'running'>
+  finishedAt: Date
+  error?: string
+}
+
+export interface LoadRecord {
+  loadId: string
+  runId: string
+  resource: string
+  status: LoadStatus
+  startedAt: Date
+  finishedAt: Date | null
+  rows: number
+  batches: number
+  error: string | null
+}
+
+export type { ColumnType, StateRow, StateWrite }

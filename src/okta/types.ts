@@ -1,0 +1,55 @@
+/**
+ * The Okta client as the resource extractors see it. HTTP only: no tables, no SQL.
+ * Implemented by `OktaHttpClient` (client.ts) on undici.
+ */
+export interface OktaClient {
+  /**
+   * Iterates the pages of a collection: requests `pathOrUrl` (a path such as `/api/v1/users`
+   * plus `query`, or an absolute `next` URL), then follows `Link: <…>; rel="next"` verbatim until
+   * there is none. Each request is paced, retried and counted per rate-limit bucket.
+   * For System Log polling (whose `next` never ends) the caller stops iterating.
+   */
+  pages<T = Record<string, unknown>>(pathOrUrl: string, opts?: PageRequest): AsyncIterable<Page<T>>
+
+  /** One GET returning the parsed body. */
+  get<T = unknown>(pathOrUrl: string, opts?: PageRequest): Promise<T>
+
+  /** Per-run counters, per bucket and in total. */
+  stats(): ClientStats
+
+  /** Closes the connection pool. */
+  close(): Promise<void>
+}
+
+export interface PageRequest {
+  query?: Record<string, string | number | undefined>
+  signal?: AbortSignal
+}
+
+export interface Page<T = Record<string, unknown>> {
+  items: T[]
+  /** The URL this page was fetched from. */
+  url: string
+  /** The absolute `rel="next"` URL, or null at the end of the list. */
+  nextUrl: string | null
+  requestId: string | null
+}
+
+export interface BucketStats {
+  requests: number
+  retries: number
+  /** 429 E0000047 responses (per-minute budget). */
+  rateLimited: number
+  /** 429 responses for the concurrent-request limit. */
+  concurrencyLimited: number
+  /** Milliseconds spent waiting before requests (pacing and backoff). */
+  waitMs: number
+  /** Last `X-Rate-Limit-Limit` seen, if any. */
+  limit: number | null
+}
+
+export interface ClientStats {
+  total: BucketStats
+  /** Keyed by bucket name, e.g. `users`, `groups`, `apps`, `logs`. */
+  buckets: Record<string, BucketStats>
+}

@@ -1,0 +1,71 @@
+import type { OktaClient } from '../okta/types.ts'
+import type { TableHints } from '../schema/types.ts'
+import type { StateRow, StateWrite } from '../state/types.ts'
+import type { Logger } from '../util/log.ts'
+
+export const RESOURCE_NAMES = ['users', 'groups', 'group_users', 'apps', 'apps_assigned', 'system_log'] as const
+export type ResourceName = (typeof RESOURCE_NAMES)[number]
+
+/**
+ * One resource, declared as data plus an `extract` built from a shared strategy.
+ * The pipeline walks the registry (index.ts) with no per-resource logic.
+ */
+export interface ResourceDefinition {
+  name: ResourceName
+  /** Okta endpoint, e.g. `/api/v1/users` or `/api/v1/groups/{id}/users`. */
+  endpoint: string
+  /** How records map to the table (primary key, JSON-kept paths). */
+  table: TableHints
+  /** Child resources: the parent resource and the record path holding the parent id (e.g. ['group_id']). */
+  parent?: { resource: ResourceName; keyPath: string[] }
+  /** Resources that must finish before this one starts when both are selected. */
+  runAfter?: ResourceName[]
+  /** `merge` (upsert by primary key) or `append` (insert, dedupe by primary key). */
+  writeMode: 'merge' | 'append'
+  pageSize: number
+  /** Human description of the cursor strategy (shown by `status` and docs). */
+  cursorStrategy: string
+  extract(ctx: ExtractContext): AsyncIterable<ExtractBatch>
+}
+
+export interface ExtractContext {
+  client: OktaClient
+  /** This resource's saved cursor rows (resource-level row has parentId ''). */
+  state: StateRow[]
+  /** Ignore cursors; pull everything and reconcile deletions by set difference. */
+  fullRefresh: boolean
+  /** Names of all resources selected for this run. */
+  selected: readonly ResourceName[]
+  options: ExtractOptions
+  now: () => Date
+  logger: Logger
+  signal?: AbortSignal
+}
+
+export interface ExtractOptions {
+  /** Users/groups: overlap subtracted from the watermark (search index is eventually consistent). Default 5 min. */
+  lookbackMs: number
+  /** System Log first run: how far back to start. Default 90 days (all that Okta retains). */
+  systemLogStartMs: number
+  /** Parallel child fetches (members per group, users per app). Default 4. */
+  childConcurrency: number
+}
+
+/**
+ * A unit the loader commits atomically: the rows of one page (or a few) together with the cursor
+ * state that covers them, so that a crash between batches neither skips nor duplicates.
+ */
+export interface ExtractBatch {
+  resource: ResourceName
+  /** Okta JSON objects (child resources add their parent key, e.g. `{ group_id, user_id }`). */
+  records: Record<string, unknown>[]
+  /** Cursor state this batch advances to (committed with the rows). */
+  state: StateWrite[]
+  /** Rows known gone, by primary-key values in `table.primaryKey` order; may target another resource (log-driven deletes). */
+  deletes?: { resource: ResourceName; keys: string[][] }[]
+  /**
+   * After this batch's rows: mark every live row not written by this load as deleted, either for one
+   * parent (`parentId`: per-parent replacement) or for the whole table (full listing / full refresh).
+   */
+  sweep?: { resource: ResourceName; parentId?: string }
+}
