@@ -84,6 +84,8 @@ export interface Simulator {
   clearRequests(): void
   /** Change rate limits at runtime (resets windows). */
   setRateLimits(limits: Partial<Record<BucketName, number>> | false, windowMs?: number): void
+  /** Invalidates every OAuth access token issued so far (the next API call with one gets 401 E0000011). */
+  expireAccessTokens(): void
   close(): Promise<void>
 }
 
