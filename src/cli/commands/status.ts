@@ -1,0 +1,151 @@
+import { existsSync } from 'node:fs'
+import { resolve } from 'node:path'
+import type { Destination, LoadRecord } from '../../destinations/destination.ts'
+import { RESOURCE_NAMES } from '../../resources/types.ts'
+import { UsageError } from '../../util/errors.ts'
+import { readConfigFile, resolveDestination } from '../config.ts'
+import { redactUrl } from '../destination-url.ts'
+import type { CliIo } from '../io.ts'
+import { createCliLogger } from '../output/cli-logger.ts'
+import { formatCount, formatDuration, formatTable } from '../output/format.ts'
+import { safeStringify } from '../output/json-lines-logger.ts'
+import { registerUrlPassword, type GlobalOptions } from './common.ts'
+
+export interface StatusCommandOptions extends GlobalOptions {
+  destination?: string
+  json: boolean
+  /** How many recent loads to list. Default 10. */
+  loads: number
+}
+
+export interface ResourceStatus {
+  resource: string
+  /** The resource-level cursor (parent '' row), as stored. */
+  cursor: unknown
+  /** Per-parent cursor rows (e.g. one per group for group_users). */
+  parentCursors: number
+  cursorUpdatedAt: string | null
+  lastSuccess: { loadId: string; finishedAt: string | null; rows: number } | null
+  rows: number
+  deleted: number
+  /** Child tables (`users__…`) and their live rows. */
+  childTables: { table: string; rows: number; deleted: number }[]
+}
+
+export interface StatusReport {
+  destination: string
+  resources: ResourceStatus[]
+  loads: LoadRecord[]
+}
+
+/** How far back to look for each resource's last successful load. */
+const LOAD_HISTORY = 500
+
+/**
+ * `okta-elt status`: what the destination holds, per resource (cursor, last successful load, row
+ * counts), and the most recent loads with their outcome. Needs no Okta token.
+ */
+export async function statusCommand(opts: StatusCommandOptions, io: CliIo): Promise<number> {
+  const parsed = await readConfigFile({ path: opts.config, explicit: opts.configExplicit, env: io.env, ...(io.cwd === undefined ? {} : { cwd: io.cwd }) })
+  const url = resolveDestination(parsed, io.env, opts.destination)
+  if (url.startsWith('sqlite:')) {
+    const file = url.slice('sqlite:'.length)
+    if (file !== ':memory:' && !existsSync(resolve(io.cwd ?? process.cwd(), file))) {
+      throw new UsageError(`${url}: no such database yet (run \`okta-elt run\` first)`, 'ERR_DESTINATION_MISSING')
+    }
+  }
+  registerUrlPassword(io, url)
+
+  const report = await readStatus(url, io, opts)
+  io.stdout.write(opts.json ? `${safeStringify(report)}\n` : renderStatus(report))
+  return 0
+}
+
+export async function readStatus(url: string, io: CliIo, opts: { verbose: boolean; loads: number }): Promise<StatusReport> {
+  const { openDestination } = await import('../../destinations/index.ts')
+  const output = createCliLogger(io, opts.verbose)
+  const destination: Destination = openDestination(url, { logger: output.logger })
+  try {
+    await destination.prepare()
+    const history = await destination.readLoads({ limit: Math.max(LOAD_HISTORY, opts.loads) })
+    const counts = await destination.countRows()
+    const resources: ResourceStatus[] = []
+    for (const resource of RESOURCE_NAMES) {
+      const state = await destination.readState(resource)
+      const top = state.find((s) => s.parentId === '')
+      const newest = state.reduce<Date | null>((acc, s) => (acc === null || s.updatedAt > acc ? s.updatedAt : acc), null)
+      const success = history.find((l) => l.resource === resource && l.status === 'succeeded')
+      const own = counts.find((c) => c.table === resource)
+      resources.push({
+        resource,
+        cursor: top?.cursor ?? null,
+        parentCursors: state.filter((s) => s.parentId !== '').length,
+        cursorUpdatedAt: newest?.toISOString() ?? null,
+        lastSuccess:
+          success === undefined ? null : { loadId: success.loadId, finishedAt: success.finishedAt?.toISOString() ?? null, rows: success.rows },
+        rows: own?.rows ?? 0,
+        deleted: own?.deleted ?? 0,
+        childTables: counts.filter((c) => c.table.startsWith(`${resource}__`)),
+      })
+    }
+    return { destination: destination.displayName, resources, loads: history.slice(0, opts.loads) }
+  } finally {
+    output.stop()
+    await destination.close()
+  }
+}
+
+export function renderStatus(report: StatusReport): string {
+  const out: string[] = [`Destination ${redactUrl(report.destination)}\n\n`]
+  out.push(
+    formatTable(
+      ['resource', 'rows', 'deleted', 'last successful load', 'cursor'],
+      report.resources.map((r) => [
+        r.resource,
+        formatCount(r.rows),
+        formatCount(r.deleted),
+        r.lastSuccess === null ? 'never' : `${r.lastSuccess.finishedAt ?? '?'} (${formatCount(r.lastSuccess.rows)} rows)`,
+        prettyCursor(r),
+      ]),
+    ),
+  )
+  const children = report.resources.flatMap((r) => r.childTables)
+  if (children.length > 0) {
+    out.push('\nChild tables\n')
+    out.push(formatTable(['table', 'rows', 'deleted'], children.map((c) => [c.table, formatCount(c.rows), formatCount(c.deleted)])))
+  }
+  out.push(`\nLast ${report.loads.length} loads\n`)
+  if (report.loads.length === 0) out.push('  none yet\n')
+  else {
+    out.push(
+      formatTable(
+        ['started', 'resource', 'status', 'rows', 'duration', 'error'],
+        report.loads.map((l) => [
+          l.startedAt.toISOString(),
+          l.resource,
+          l.status,
+          formatCount(l.rows),
+          l.finishedAt === null ? '-' : formatDuration(l.finishedAt.getTime() - l.startedAt.getTime()),
+          l.error ?? '',
+        ]),
+      ),
+    )
+  }
+  return out.join('')
+}
+
+/** A cursor in one short line: `lastUpdated=2025-01-02T03:04:05.000Z`, plus the per-parent count. */
+export function prettyCursor(r: Pick<ResourceStatus, 'cursor' | 'parentCursors'>): string {
+  const parts: string[] = []
+  const c = r.cursor
+  if (c !== null && c !== undefined) {
+    if (typeof c === 'object' && !Array.isArray(c)) {
+      for (const [k, v] of Object.entries(c as Record<string, unknown>)) {
+        parts.push(`${k}=${typeof v === 'string' ? v : JSON.stringify(v)}`)
+      }
+    } else parts.push(typeof c === 'string' ? c : JSON.stringify(c))
+  }
+  if (r.parentCursors > 0) parts.push(`+${formatCount(r.parentCursors)} per-parent cursors`)
+  const text = parts.length === 0 ? 'none' : parts.join(' ')
+  return text.length > 90 ? `${text.slice(0, 89)}…` : text
+}

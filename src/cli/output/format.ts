@@ -1,0 +1,36 @@
+/** Small, dependency-free formatting for human output. */
+
+export function formatCount(n: number): string {
+  return n.toLocaleString('en-US')
+}
+
+/** `850ms`, `12.3s`, `4m05s`, `2h03m`. */
+export function formatDuration(ms: number): string {
+  if (!Number.isFinite(ms) || ms < 0) return '-'
+  if (ms < 1000) return `${Math.round(ms)}ms`
+  if (ms < 60_000) return `${(ms / 1000).toFixed(1)}s`
+  const totalSeconds = Math.round(ms / 1000)
+  if (totalSeconds < 3600) return `${Math.floor(totalSeconds / 60)}m${pad2(totalSeconds % 60)}s`
+  const minutes = Math.floor(totalSeconds / 60)
+  return `${Math.floor(minutes / 60)}h${pad2(minutes % 60)}m`
+}
+
+function pad2(n: number): string {
+  return String(n).padStart(2, '0')
+}
+
+/**
+ * Aligned columns. Numbers (cells that look numeric) are right-aligned, everything else left.
+ * `indent` prefixes every line.
+ */
+export function formatTable(header: string[], rows: string[][], indent = '  '): string {
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)))
+  const numeric = header.map((_, i) => rows.length > 0 && rows.every((r) => /^[\d,.]+(ms|s)?$|^-$/.test(r[i] ?? '')))
+  const line = (cells: string[]) =>
+    indent +
+    cells
+      .map((c, i) => (numeric[i] ? c.padStart(widths[i]!) : c.padEnd(widths[i]!)))
+      .join('  ')
+      .trimEnd()
+  return [line(header), ...rows.map(line)].join('\n') + '\n'
+}

@@ -1,0 +1,156 @@
+import type { LogEvent, Logger } from '../../util/log.ts'
+import type { Output } from '../io.ts'
+import { formatCount, formatDuration } from './format.ts'
+
+/**
+ * On a terminal: one live line per resource (rows, batches, requests, time waiting on rate
+ * limits, elapsed), redrawn in place on stderr; warnings and errors scroll above the block.
+ * Redraws are throttled so a fast run does not spend its time painting.
+ */
+export interface TtyProgressOptions {
+  verbose?: boolean
+  /** Minimum time between redraws. Default 100 ms. */
+  intervalMs?: number
+  now?: () => number
+}
+
+interface ResourceLine {
+  resource: string
+  status: string
+  rows: number
+  batches: number
+  requests: number
+  waitMs: number
+  startedAt: number
+  endedAt: number | null
+}
+
+const CLEAR_LINE = '\x1b[2K'
+const UP = (n: number) => `\x1b[${n}A`
+
+export class TtyProgress {
+  readonly logger: Logger
+  #out: Output
+  #verbose: boolean
+  #intervalMs: number
+  #now: () => number
+  #lines = new Map<string, ResourceLine>()
+  #drawn = 0
+  #lastDraw = 0
+  #timer: NodeJS.Timeout | null = null
+  #stopped = false
+
+  constructor(out: Output, opts: TtyProgressOptions = {}) {
+    this.#out = out
+    this.#verbose = opts.verbose ?? false
+    this.#intervalMs = opts.intervalMs ?? 100
+    this.#now = opts.now ?? Date.now
+    this.logger = (event) => this.#onEvent(event)
+  }
+
+  /** Draws the final state once more and stops redrawing; the block stays on screen. */
+  stop(): void {
+    if (this.#stopped) return
+    if (this.#timer !== null) clearTimeout(this.#timer)
+    this.#timer = null
+    this.#draw()
+    this.#stopped = true
+  }
+
+  #onEvent(event: LogEvent): void {
+    if (this.#stopped) {
+      if (event.level === 'warn' || event.level === 'error') this.#out.write(`${event.level}: ${event.msg}\n`)
+      return
+    }
+    const resource = typeof event.resource === 'string' ? event.resource : null
+    if (resource !== null && (event.event === 'progress' || event.event === 'load.start' || event.event === 'load.end')) {
+      const line = this.#line(resource)
+      if (event.event === 'progress') {
+        line.rows = num(event.rows, line.rows)
+        line.batches = num(event.batches, line.batches)
+        line.requests = num(event.requests, line.requests)
+        line.waitMs = num(event.waitMs, line.waitMs)
+      } else if (event.event === 'load.end') {
+        line.status = typeof event.status === 'string' ? event.status : 'done'
+        line.rows = num(event.rows, line.rows)
+        line.endedAt = this.#now()
+      }
+      this.#schedule(event.event !== 'progress')
+      return
+    }
+    // Info and debug chatter only with --verbose: the live block already says what is happening.
+    if (event.level === 'warn' || event.level === 'error' || this.#verbose) {
+      this.#above(`${event.level === 'info' || event.level === 'debug' ? '' : `${event.level}: `}${event.msg}`)
+    }
+  }
+
+  #line(resource: string): ResourceLine {
+    let line = this.#lines.get(resource)
+    if (line === undefined) {
+      line = { resource, status: 'running', rows: 0, batches: 0, requests: 0, waitMs: 0, startedAt: this.#now(), endedAt: null }
+      this.#lines.set(resource, line)
+    }
+    return line
+  }
+
+  /** Prints a message above the live block (erase the block, print, redraw). */
+  #above(text: string): void {
+    this.#erase()
+    this.#out.write(`${text}\n`)
+    this.#draw()
+  }
+
+  #schedule(immediate: boolean): void {
+    const due = this.#lastDraw + this.#intervalMs - this.#now()
+    if (immediate || due <= 0) {
+      this.#draw()
+      return
+    }
+    if (this.#timer === null) {
+      this.#timer = setTimeout(() => {
+        this.#timer = null
+        if (!this.#stopped) this.#draw()
+      }, due)
+      this.#timer.unref()
+    }
+  }
+
+  #erase(): void {
+    if (this.#drawn === 0) return
+    let s = ''
+    for (let i = 0; i < this.#drawn; i++) s += `${UP(1)}${CLEAR_LINE}`
+    this.#out.write(`\r${s}`)
+    this.#drawn = 0
+  }
+
+  #draw(): void {
+    const lines = [...this.#lines.values()].map((l) => this.#render(l))
+    let s = ''
+    if (this.#drawn > 0) s += `\r${UP(this.#drawn)}`
+    for (const l of lines) s += `${CLEAR_LINE}${l}\n`
+    if (s !== '') this.#out.write(s)
+    this.#drawn = lines.length
+    this.#lastDraw = this.#now()
+  }
+
+  #render(l: ResourceLine): string {
+    const width = this.#out.columns ?? 100
+    const elapsed = (l.endedAt ?? this.#now()) - l.startedAt
+    const parts = [
+      l.resource.padEnd(14),
+      l.status.padEnd(11),
+      `${formatCount(l.rows).padStart(11)} rows`,
+      `${formatCount(l.batches).padStart(6)} batches`,
+      `${formatCount(l.requests).padStart(7)} req`,
+      `waited ${formatDuration(l.waitMs).padStart(6)}`,
+      formatDuration(elapsed).padStart(7),
+    ]
+    const text = `  ${parts.join('  ')}`
+    // Never wrap: a wrapped line breaks the cursor arithmetic of the redraw.
+    return text.length >= width ? text.slice(0, width - 1) : text
+  }
+}
+
+function num(value: unknown, fallback: number): number {
+  return typeof value === 'number' && Number.isFinite(value) ? value : fallback
+}
