@@ -1,0 +1,29 @@
+import type { BucketName } from '../simulator/types.ts'
+
+/**
+ * Okta's rate-limit bucket for a request, the same naming the simulator uses (`BucketName`).
+ * Only a label for pacing and counters: the limits themselves always come from the headers.
+ */
+export function bucketForPath(path: string, method = 'GET'): BucketName {
+  const q = path.search(/[?#]/)
+  const clean = (q === -1 ? path : path.slice(0, q)).replace(/\/+$/, '')
+  const seg = clean.split('/').filter((s) => s.length > 0)
+  if (seg[0] === 'oauth2') return seg.at(-1) === 'token' ? 'token' : 'default'
+  if (seg[0] !== 'api' || seg[1] !== 'v1') return 'default'
+  const [, , collection, id, sub] = seg
+  switch (collection) {
+    case 'users':
+      if (id === undefined) return 'users'
+      return sub === undefined ? 'user' : 'default'
+    case 'groups':
+      // `/groups/{id}` alone has its own bucket; the list and `/groups/{id}/users` share `groups`.
+      return id !== undefined && sub === undefined ? 'group' : 'groups'
+    case 'apps':
+      // Only reading one app is outside the small shared `/apps/*` bucket.
+      return id !== undefined && sub === undefined && method.toUpperCase() === 'GET' ? 'app' : 'apps'
+    case 'logs':
+      return 'logs'
+    default:
+      return 'default'
+  }
+}
