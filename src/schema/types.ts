@@ -26,6 +26,13 @@ export interface TableDef {
   name: string
   /** Parent table for child tables (arrays of objects); rows link by `_parent_id` + `_idx`. */
   parent?: string
+  /**
+   * Child tables only: the record path of the array (in the parent record) whose elements are this
+   * table's rows, e.g. ['target'] for `system_log__target`. Destinations must store it and give it
+   * back from `readSchema()`: it is what keeps the path → table mapping stable across runs when a
+   * table name had to be shortened or de-collided.
+   */
+  path?: string[]
   /** Primary key column names. Child tables: ['_parent_id', '_idx']. */
   primaryKey: string[]
   columns: ColumnDef[]

@@ -1,0 +1,16 @@
+export type { ColumnDef, ColumnType, RowBatch, RowValue, SchemaChange, TableDef, TableHints } from './types.ts'
+export { Normalizer, OVERFLOW_COLUMN, PARENT_KEY_SEPARATOR } from './normalizer.ts'
+export type { NormalizeResult, NormalizerOptions } from './normalizer.ts'
+export { toJsonText } from './json-text.ts'
+export {
+  childTableNameFor,
+  columnNameFor,
+  NEST_SEPARATOR,
+  pathToName,
+  shortenIdentifier,
+  snakeCase,
+  SYSTEM_COLUMNS,
+  uniqueIdentifier,
+} from './naming.ts'
+export { parseTimestamp, scalarType, widenType } from './infer.ts'
+export { SchemaError } from './errors.ts'
