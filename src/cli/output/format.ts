@@ -19,13 +19,16 @@ function pad2(n: number): string {
   return String(n).padStart(2, '0')
 }
 
+// Counts and durations (`12,345`, `850ms`, `4m05s`, `2h03m`, `-`): right-aligned.
+const NUMERIC = /^(?:[\d,.]+(?:ms|s)?|\d+m\d\ds|\d+h\d\dm|-)$/
+
 /**
  * Aligned columns. Numbers (cells that look numeric) are right-aligned, everything else left.
  * `indent` prefixes every line.
  */
 export function formatTable(header: string[], rows: string[][], indent = '  '): string {
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)))
-  const numeric = header.map((_, i) => rows.length > 0 && rows.every((r) => /^[\d,.]+(ms|s)?$|^-$/.test(r[i] ?? '')))
+  const numeric = header.map((_, i) => rows.length > 0 && rows.every((r) => NUMERIC.test(r[i] ?? '')))
   const line = (cells: string[]) =>
     indent +
     cells

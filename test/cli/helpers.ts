@@ -1,0 +1,36 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { BufferOutput, type CliIo } from '../../src/cli/io.ts'
+import { runCli } from '../../src/cli/program.ts'
+
+/** A temp directory removed by the returned cleanup. */
+export function tempDir(): { dir: string; write(name: string, content: string | object): string; cleanup(): void } {
+  const dir = mkdtempSync(join(tmpdir(), 'okta-elt-cli-'))
+  return {
+    dir,
+    write(name, content) {
+      const path = join(dir, name)
+      writeFileSync(path, typeof content === 'string' ? content : JSON.stringify(content, null, 2))
+      return path
+    },
+    cleanup: () => rmSync(dir, { recursive: true, force: true }),
+  }
+}
+
+export interface CliResult {
+  code: number
+  stdout: string
+  stderr: string
+}
+
+/** Runs the CLI in-process with buffers. */
+export async function cli(argv: string[], opts: { env?: Record<string, string | undefined>; cwd?: string; isTTY?: boolean } = {}): Promise<CliResult> {
+  const stdout = new BufferOutput()
+  const stderr = new BufferOutput()
+  const io: CliIo = { stdout, stderr, env: opts.env ?? {}, isTTY: opts.isTTY ?? false, ...(opts.cwd === undefined ? {} : { cwd: opts.cwd }) }
+  const code = await runCli(argv, io)
+  return { code, stdout: stdout.text, stderr: stderr.text }
+}
+
+export const TOKEN = '00aBcDeFgHiJkLmNoPqRsTuVwXyZ0123456789-_xyz'
