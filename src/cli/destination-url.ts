@@ -6,7 +6,7 @@ import { UsageError } from '../util/errors.ts'
  */
 export function validateDestinationUrl(url: string, where: string): void {
   if (url.startsWith('sqlite:')) {
-    if (url.slice('sqlite:'.length).trim() === '') {
+    if (url.slice('sqlite:'.length).replace(/^\/\//, '').trim() === '') {
       throw new UsageError(`${where}: sqlite destination needs a path, e.g. sqlite:./okta.db`, 'ERR_CONFIG')
     }
     return
@@ -20,8 +20,9 @@ export function validateDestinationUrl(url: string, where: string): void {
     }
     if (parsed.hostname === '') throw new UsageError(`${where}: postgres URL has no host`, 'ERR_CONFIG')
     const schema = parsed.searchParams.get('schema')
-    if (schema !== null && !/^[A-Za-z_][A-Za-z0-9_$]{0,62}$/.test(schema)) {
-      throw new UsageError(`${where}: ?schema= must be a plain identifier (letters, digits, _)`, 'ERR_CONFIG')
+    // Same rule as the destination itself (identifiers are always quoted there): 1-63 bytes.
+    if (schema !== null && (schema === '' || Buffer.byteLength(schema) > 63 || schema.includes('\0'))) {
+      throw new UsageError(`${where}: ?schema= must be 1-63 bytes`, 'ERR_CONFIG')
     }
     return
   }

@@ -47,7 +47,7 @@ export async function simulateCommand(opts: SimulateCommandOptions, io: CliIo, u
   try {
     const counts = sim.org.counts()
     // Listening on every interface: the pipeline on this machine reaches it through loopback.
-    const reachable = opts.host === '0.0.0.0' || opts.host === '::' ? sim.url.replace(/\/\/[^/:]+|\/\/\[[^\]]+\]/, '//127.0.0.1') : sim.url
+    const reachable = opts.host === '0.0.0.0' || opts.host === '::' ? sim.url.replace(/\/\/(\[[^\]]*\]|[^/:]+)/, '//127.0.0.1') : sim.url
     io.stdout.write(
       `Okta simulator listening on ${sim.url}\n` +
         `  API token (SSWS): ${sim.token}\n` +
