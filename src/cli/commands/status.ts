@@ -114,7 +114,7 @@ export function renderStatus(report: StatusReport): string {
     out.push('\nChild tables\n')
     out.push(formatTable(['table', 'rows', 'deleted'], children.map((c) => [c.table, formatCount(c.rows), formatCount(c.deleted)])))
   }
-  out.push(`\nLast ${report.loads.length} loads\n`)
+  out.push(`\nRecent loads (${report.loads.length})\n`)
   if (report.loads.length === 0) out.push('  none yet\n')
   else {
     out.push(
