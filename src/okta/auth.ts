@@ -82,13 +82,14 @@ export class OAuthAuth implements AuthProvider {
   authorization(signal?: AbortSignal): Promise<string> {
     const cached = this.#cached
     if (cached !== null && this.#now() < cached.refreshAt) return Promise.resolve(cached.header)
-    // Single flight: every request that finds the token stale waits for the same grant.
+    // Single flight: every request that finds the token stale waits for the same grant. The grant
+    // itself is not tied to any one caller's signal (one caller aborting must not fail the others).
     if (this.#pending === null) {
-      this.#pending = this.#fetch(signal).finally(() => {
+      this.#pending = this.#fetch().finally(() => {
         this.#pending = null
       })
     }
-    return this.#pending
+    return signal === undefined ? this.#pending : untilAborted(this.#pending, signal)
   }
 
   invalidate(rejected: string): boolean {
@@ -97,7 +98,7 @@ export class OAuthAuth implements AuthProvider {
     return true
   }
 
-  async #fetch(signal?: AbortSignal): Promise<string> {
+  async #fetch(): Promise<string> {
     const assertion = await this.#assertion()
     const form = new URLSearchParams({
       grant_type: 'client_credentials',
@@ -106,7 +107,7 @@ export class OAuthAuth implements AuthProvider {
       client_assertion: assertion,
     }).toString()
     const startedAt = this.#now()
-    const body = await this.#requestToken(form, signal)
+    const body = await this.#requestToken(form)
     const token = readTokenResponse(body)
     const ttlMs = token.expiresIn * 1000
     // Refresh ~60 s before expiry (less for very short-lived tokens) so no request carries a token
@@ -209,4 +210,23 @@ function readTokenResponse(body: unknown): TokenResponse {
     expiresIn: typeof expiresIn === 'number' && expiresIn > 0 ? expiresIn : 3600,
     scope: typeof b['scope'] === 'string' ? b['scope'] : null,
   }
+}
+
+/** `promise`, or a rejection with the signal's reason if it aborts first. */
+function untilAborted<T>(promise: Promise<T>, signal: AbortSignal): Promise<T> {
+  if (signal.aborted) return Promise.reject(signal.reason)
+  return new Promise((resolve, reject) => {
+    const onAbort = (): void => reject(signal.reason)
+    signal.addEventListener('abort', onAbort, { once: true })
+    promise.then(
+      (v) => {
+        signal.removeEventListener('abort', onAbort)
+        resolve(v)
+      },
+      (e: unknown) => {
+        signal.removeEventListener('abort', onAbort)
+        reject(e)
+      },
+    )
+  })
 }

@@ -203,6 +203,7 @@ export class OktaHttpClient implements OktaClient {
     let previousRequestId: string | null = null
 
     for (;;) {
+      if (this.#closed) throw new OktaConfigError('client', 'is closed')
       attempt++
       const authorization = x.auth ? await this.#auth.authorization(x.signal) : null
       const release = await this.#pace(bucket, x.signal)

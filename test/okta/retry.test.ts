@@ -121,7 +121,7 @@ describe('retries', () => {
   })
 
   it('gives up on connection failures with a network error', async () => {
-    const server = await startServer((_req, _res, raw) => raw.socket.destroy())
+    const server = await startServer((_req, _res, raw) => { raw.socket.destroy() })
     servers.push(server)
     const c = client(server.url, { maxRetries: 1 })
     const err = await c.get('/api/v1/users').catch((e: unknown) => e)
