@@ -161,15 +161,22 @@ export function encodeValue(raw: unknown, column: ColumnType): RowValue {
 
 /**
  * Re-encodes a value already encoded for a `from` column as it must be for the wider `to` column
- * (rows of the current batch written before the column widened).
+ * (rows of the current batch written before the column widened). Widening to text leaves numbers
+ * and booleans as they are, so that a later widening to json in the same batch still sees a
+ * number (`1.5`, not `"1.5"`); `finishText` turns them into strings once the batch is complete.
  */
 export function reencodeValue(value: RowValue, from: ColumnType, to: ColumnType): RowValue {
   if (value === null || from === to) return value
   if (to === 'double') return Number(value)
-  if (to === 'text') return typeof value === 'string' ? value : String(value)
-  // to === 'json'
-  if (from === 'text' || from === 'timestamp') return JSON.stringify(value)
-  return String(value) // numbers, bigints and booleans are their own JSON text
+  if (to === 'text') return value
+  // to === 'json': strings (text, timestamps) become JSON strings; numbers, bigints and booleans
+  // are their own JSON text.
+  return typeof value === 'string' ? JSON.stringify(value) : String(value)
+}
+
+/** The final text encoding of a value left unconverted by `reencodeValue`. */
+export function finishText(value: RowValue): RowValue {
+  return value === null || typeof value === 'string' ? value : String(value)
 }
 
 /** True when at least one element is a plain object and every element is a plain object or null. */

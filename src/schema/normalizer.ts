@@ -1,10 +1,10 @@
 import type { ColumnType, RowBatch, RowValue, SchemaChange, TableDef, TableHints } from './types.ts'
 import { compileChild, compileRoot } from './compile.ts'
 import { SchemaError } from './errors.ts'
-import { columnTypeFor, encodeValue, isObjectArray, reencodeValue, scalarType } from './infer.ts'
+import { columnTypeFor, encodeValue, finishText, isObjectArray, reencodeValue, scalarType } from './infer.ts'
 import { toJsonText } from './json-text.ts'
 import { childTableNameFor, columnNameFor, SYSTEM_COLUMNS } from './naming.ts'
-import { type ColumnState, type KeyInfo, pathKey, ShapeNode, TableState } from './table-state.ts'
+import { type ColumnState, type CompiledChild, type CompiledRoot, type KeyInfo, pathKey, ShapeNode, TableState } from './table-state.ts'
 
 export interface NormalizerOptions {
   /** The current stored schema (from `Destination.readSchema()`); names found there are kept forever. */
@@ -48,6 +48,8 @@ class CallLog {
   readonly added: { table: TableState; col: ColumnState }[] = []
   readonly addedSet = new Set<ColumnState>()
   readonly widened = new Map<ColumnState, { table: TableState; from: ColumnType }>()
+  /** Every column widened during this call (new ones too): text columns need `finishText`. */
+  readonly widenedAny = new Set<ColumnState>()
   readonly rows = new Map<TableState, TableRows>()
 
   rowsOf(table: TableState): TableRows {
@@ -273,6 +275,7 @@ export class Normalizer {
       }
     }
     if (!log.addedSet.has(col) && !log.createdSet.has(table) && !log.widened.has(col)) log.widened.set(col, { table, from })
+    log.widenedAny.add(col)
     col.type = to
     table.version++
     const i = col.index
@@ -346,33 +349,40 @@ export class Normalizer {
   // ---- rows ----
 
   #fastRoot(table: TableState, record: Record<string, unknown>, kids: unknown[]): unknown[] | null {
-    if (!this.#compile) return null
-    if (table.compiledVersion !== table.version) {
-      table.compiledRoot = null
-      // Recompile after enough slow records that a burst of new keys (2,000 custom attributes
-      // arriving one per record) costs O(√n) compilations, not one per key.
-      if (table.slowSinceCompile >= table.compiles) {
-        table.compiledRoot = compileRoot(table)
-        table.compiledVersion = table.version
-        table.compiles++
-        table.slowSinceCompile = 0
-      }
-    }
-    return table.compiledRoot === null ? null : table.compiledRoot(record, kids)
+    if (table.compiledVersion !== table.version && !this.#recompile(table)) return null
+    const row = (table.compiledRoot as CompiledRoot)(record, kids)
+    if (row !== null) table.hits++
+    return row
   }
 
   #fastChild(table: TableState, element: Record<string, unknown>, parentId: string, idx: number): unknown[] | null {
-    if (!this.#compile) return null
-    if (table.compiledVersion !== table.version) {
+    if (table.compiledVersion !== table.version && !this.#recompile(table)) return null
+    const row = (table.compiledChild as CompiledChild)(element, parentId, idx)
+    if (row !== null) table.hits++
+    return row
+  }
+
+  /**
+   * Brings the table's compiled extractor up to date, or says to use the slow path for now.
+   * A compiled extractor that went stale before serving many records (a burst of new keys:
+   * 2,000 custom attributes arriving one per record) doubles the wait before the next compile, so
+   * such bursts cost O(log n) compilations instead of one per key; one that served well resets it.
+   */
+  #recompile(table: TableState): boolean {
+    if (!this.#compile) return false
+    if (table.compiledVersion >= 0) {
+      table.backoff = table.hits >= 64 ? 1 : Math.min(Math.max(1, table.backoff * 2), 1024)
+      table.compiledVersion = -1
+      table.compiledRoot = null
       table.compiledChild = null
-      if (table.slowSinceCompile >= table.compiles) {
-        table.compiledChild = compileChild(table)
-        table.compiledVersion = table.version
-        table.compiles++
-        table.slowSinceCompile = 0
-      }
     }
-    return table.compiledChild === null ? null : table.compiledChild(element, parentId, idx)
+    if (table.slowSinceCompile < table.backoff) return false
+    if (table.isRoot) table.compiledRoot = compileRoot(table)
+    else table.compiledChild = compileChild(table)
+    table.compiledVersion = table.version
+    table.hits = 0
+    table.slowSinceCompile = 0
+    return true
   }
 
   #slowRoot(table: TableState, record: Record<string, unknown>, kids: unknown[], log: CallLog): unknown[] {
@@ -515,6 +525,13 @@ export class Normalizer {
   }
 
   #batches(root: TableState, log: CallLog): RowBatch[] {
+    for (const col of log.widenedAny) {
+      if (col.type !== 'text') continue
+      for (const [table, { rows }] of log.rows) {
+        if (!table.columns.includes(col)) continue
+        for (const row of rows) if (col.index < row.length) row[col.index] = finishText(row[col.index] as RowValue)
+      }
+    }
     const rootRows = log.rowsOf(root)
     // Last occurrence wins when a batch repeats a key (pages overlapping while Okta data moves).
     let keep: Set<number> | null = null

@@ -56,8 +56,11 @@ export class TableState {
   compiledVersion = -1
   compiledRoot: CompiledRoot | null = null
   compiledChild: CompiledChild | null = null
-  compiles = 0
+  /** Records the current compiled extractor handled; slow records since it was compiled. */
+  hits = 0
   slowSinceCompile = 0
+  /** Slow records to wait for before compiling again (grows while compiles keep going stale at once). */
+  backoff = 0
 
   /** Hints, as path keys, relative to this table's rows. */
   jsonPaths = new Set<string>()
