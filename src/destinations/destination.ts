@@ -1,3 +1,4 @@
+import type { Kysely } from 'kysely'
 import type { ColumnType, RowBatch, SchemaChange, TableDef } from '../schema/types.ts'
 import type { StateRow, StateWrite } from '../state/types.ts'
 
@@ -11,6 +12,14 @@ export interface Destination {
   readonly capabilities: DestinationCapabilities
   /** A printable description without secrets, e.g. `sqlite:./okta.db` or `postgres://host:5432/db?schema=okta`. */
   readonly displayName: string
+
+  /**
+   * Kysely for ad-hoc SQL over the data and metadata tables, available after `prepare()`: the same
+   * unqualified SQL works on both (Postgres connections have `search_path` = the configured schema,
+   * TimeZone UTC; int8 comes back as number, or BigInt beyond 2^53). SQLite shares the writer's
+   * connection: do not query while a commit of the same destination is in flight.
+   */
+  readonly db: Kysely<any>
 
   /** Connects, creates the schema (Postgres) and runs the pipeline's migrations. Idempotent. */
   prepare(): Promise<void>

@@ -1,0 +1,53 @@
+import type { Kysely } from 'kysely'
+import { Migrator } from 'kysely/migration'
+import type { Migration, MigrationProvider } from 'kysely/migration'
+import type { MigrationContext } from '../../migrations/context.ts'
+import { migration as loads } from '../../migrations/0001-loads.ts'
+import { migration as state } from '../../migrations/0002-state.ts'
+import { migration as columns } from '../../migrations/0003-columns.ts'
+import { migration as lock } from '../../migrations/0004-lock.ts'
+
+/**
+ * Never rename these: the Migrator finds what already ran through them (kysely's own warning).
+ */
+export const MIGRATION_TABLE = '_okta_elt_migrations'
+export const MIGRATION_LOCK_TABLE = '_okta_elt_migration_lock'
+
+/**
+ * Imports the migration files statically (no directory scan: sources run under type stripping
+ * and may be bundled, so a static list is the one that always finds them).
+ */
+export class StaticMigrationProvider implements MigrationProvider {
+  readonly #ctx: MigrationContext
+
+  constructor(ctx: MigrationContext) {
+    this.#ctx = Object.freeze({ ...ctx })
+  }
+
+  async getMigrations(): Promise<Record<string, Migration>> {
+    return {
+      '0001-loads': loads(this.#ctx),
+      '0002-state': state(this.#ctx),
+      '0003-columns': columns(this.#ctx),
+      '0004-lock': lock(this.#ctx),
+    }
+  }
+}
+
+/**
+ * Runs every pending migration. `db` must already target the right schema on Postgres
+ * (`kysely.withSchema(schema)`), and `schema` puts the migration tables there too.
+ * Throws the first migration error (kysely's Migrator returns it instead of throwing).
+ */
+export async function migrateToLatest(db: Kysely<any>, ctx: MigrationContext, schema?: string): Promise<string[]> {
+  const migrator = new Migrator({
+    db,
+    provider: new StaticMigrationProvider(ctx),
+    migrationTableName: MIGRATION_TABLE,
+    migrationLockTableName: MIGRATION_LOCK_TABLE,
+    ...(schema === undefined ? {} : { migrationTableSchema: schema }),
+  })
+  const { error, results } = await migrator.migrateToLatest()
+  if (error !== undefined) throw error
+  return (results ?? []).filter((r) => r.status === 'Success').map((r) => r.migrationName)
+}

@@ -1,0 +1,292 @@
+import Database from 'better-sqlite3'
+import { Kysely, SqliteDialect, sql } from 'kysely'
+import type { CompiledQuery, RawBuilder } from 'kysely'
+import type { ColumnType, RowBatch, TableDef } from '../schema/types.ts'
+import type { DestinationCapabilities } from './destination.ts'
+import { DestinationSchemaError, DestinationUnreachableError, driverReason } from './errors.ts'
+import { quoteIdent } from './identifiers.ts'
+import type { LiveTable } from './live-schema.ts'
+import type { MetaDb } from './meta-db.ts'
+import { migrateToLatest } from './migrations.ts'
+import { SqlDestination } from './sql-destination.ts'
+import type { DestinationOptions, Tx } from './sql-destination.ts'
+import { PARENT_ID, isManagedColumn } from './system-columns.ts'
+import { sqliteBinder } from './value-binding.ts'
+import { upsertSql } from './upsert-sql.ts'
+import type { Binder } from './value-binding.ts'
+
+type Db = Database.Database
+type Statement = Database.Statement
+
+/** Identifier and column limits shared with Postgres so a SQLite destination can be backfilled into one. */
+export const PORTABLE_CAPABILITIES: DestinationCapabilities = Object.freeze({ maxIdentifierBytes: 63, maxColumns: 1500 })
+
+const BUSY_TIMEOUT_MS = 10_000
+const STATEMENT_CACHE_LIMIT = 500
+
+interface RowShape {
+  stmt: Statement
+  /** Index into the batch's columns of each bound value (system columns the batch carried are skipped). */
+  idx: number[]
+  bind: (Binder | null)[]
+  /** Reused for every row: `run` is synchronous, so one array per shape is safe. */
+  params: unknown[]
+}
+
+/**
+ * SQLite through better-sqlite3.
+ *
+ * Hot path: one prepared INSERT … ON CONFLICT statement per (table shape, batch columns), cached
+ * and run once per row inside the batch's transaction. better-sqlite3 is synchronous and in-process,
+ * so a per-row `run` costs no round trip and no SQL parsing: measured ~60k rows/s for a 35-column
+ * user, against ~24k when Kysely builds and SQLite parses a fresh multi-row INSERT per batch.
+ *
+ * Widening: SQLite types are affinities, so most widenings need no rewrite (INTEGER affinity
+ * stores non-integral reals as REAL; timestamp/text/json are all TEXT). Only INTEGER/REAL → TEXT
+ * must move values, because a TEXT value written into an INTEGER column that looks like a number
+ * ('00123') would be coerced to 123: the column is renamed, re-added as TEXT, filled with the
+ * converted values (booleans 1/0 become 'true'/'false', as Postgres' boolean::text) and the old
+ * one dropped. text/timestamp → json re-encodes values as JSON strings (json_quote), as Postgres'
+ * to_jsonb does.
+ *
+ * Lock: `BEGIN IMMEDIATE` held on a separate connection to a sidecar `<db>.lock` file. The OS
+ * drops the file lock when the holding process dies, however it dies, so a crashed run can never
+ * block the next one. `:memory:` databases are private to their connection and need no lock.
+ */
+export class SqliteDestination extends SqlDestination {
+  readonly dialect = 'sqlite' as const
+  readonly capabilities = PORTABLE_CAPABILITIES
+  readonly #path: string
+  #db: Db | null = null
+  #kysely: Kysely<any> | null = null
+  #lockDb: Db | null = null
+  readonly #statements = new Map<string, Statement>()
+  readonly #shapes = new Map<string, RowShape>()
+
+  constructor(path: string, displayName: string, opts: DestinationOptions = {}) {
+    super(displayName, opts)
+    this.#path = path
+  }
+
+  get #memory(): boolean {
+    return this.#path === ':memory:' || this.#path === ''
+  }
+
+  protected async open(): Promise<void> {
+    try {
+      this.#db = new Database(this.#path, { timeout: BUSY_TIMEOUT_MS })
+      if (!this.#memory) this.#db.pragma('journal_mode = WAL')
+      // WAL + NORMAL: durable at every checkpoint, no fsync per commit; a power loss can drop the
+      // last commits but never corrupts, and state commits with its rows so nothing is skipped.
+      this.#db.pragma('synchronous = NORMAL')
+    } catch (err) {
+      this.#db?.close()
+      this.#db = null
+      throw new DestinationUnreachableError(this.displayName, driverReason(err), err)
+    }
+    this.#kysely = new Kysely<any>({ dialect: new SqliteDialect({ database: this.#db }) })
+    await migrateToLatest(this.#kysely, { dialect: 'sqlite' })
+  }
+
+  protected async closeConnections(): Promise<void> {
+    this.#shapes.clear()
+    this.#statements.clear()
+    this.#lockDb?.close()
+    this.#lockDb = null
+    // Kysely's SqliteDriver closes the better-sqlite3 handle on destroy.
+    await this.#kysely?.destroy()
+    this.#kysely = null
+    this.#db = null
+  }
+
+  protected get meta(): Kysely<MetaDb> {
+    return this.kysely as Kysely<MetaDb>
+  }
+
+  protected get kysely(): Kysely<any> {
+    if (this.#kysely === null) throw new Error('sqlite destination is not open')
+    return this.#kysely
+  }
+
+  /**
+   * Ad-hoc queries. Same connection as the writer: SQLite has one writer per file and an in-process
+   * second handle would only add lock contention. Do not run these while a commit is in flight.
+   */
+  get db(): Kysely<any> {
+    return this.kysely
+  }
+
+  get #handle(): Db {
+    if (this.#db === null) throw new Error('sqlite destination is not open')
+    return this.#db
+  }
+
+  #prepare(text: string): Statement {
+    let stmt = this.#statements.get(text)
+    if (stmt === undefined) {
+      if (this.#statements.size >= STATEMENT_CACHE_LIMIT) this.#statements.clear()
+      stmt = this.#handle.prepare(text)
+      this.#statements.set(text, stmt)
+    }
+    return stmt
+  }
+
+  protected async transaction<T>(fn: (tx: Tx) => Promise<T>): Promise<T> {
+    const db = this.#handle
+    const tx: Tx = {
+      exec: async (q: CompiledQuery) => {
+        const stmt = this.#prepare(q.sql)
+        const params = q.parameters as unknown[]
+        if (stmt.reader) return { rows: stmt.all(params) as Record<string, unknown>[], affected: 0 }
+        return { rows: [], affected: stmt.run(params).changes }
+      },
+    }
+    // IMMEDIATE takes the write lock up front (waiting up to the busy timeout), so the transaction
+    // cannot fail half way because another connection started writing.
+    db.exec('BEGIN IMMEDIATE')
+    try {
+      const result = await fn(tx)
+      db.exec('COMMIT')
+      return result
+    } catch (err) {
+      if (db.inTransaction) db.exec('ROLLBACK')
+      throw err
+    }
+  }
+
+  protected tableRef(table: string): RawBuilder<unknown> {
+    return sql.id(table)
+  }
+
+  protected sqlType(type: ColumnType, table: TableDef, column: string): string {
+    switch (type) {
+      case 'boolean':
+        return 'INTEGER'
+      case 'bigint':
+        // A lone `INTEGER` primary key becomes the rowid alias, which rejects anything but
+        // integers; `BIGINT` has the same INTEGER affinity without that.
+        return table.primaryKey.length === 1 && table.primaryKey[0] === column ? 'BIGINT' : 'INTEGER'
+      case 'double':
+        return 'REAL'
+      case 'timestamp':
+      case 'text':
+      case 'json':
+        return 'TEXT'
+    }
+  }
+
+  protected widenSteps(table: LiveTable, column: string, from: ColumnType, to: ColumnType): RawBuilder<unknown>[] {
+    const ref = this.tableRef(table.def.name)
+    const col = sql.id(column)
+    const fromText = affinity(from) === 'TEXT'
+    const toText = affinity(to) === 'TEXT'
+    if (fromText) {
+      // timestamp/text → json: same TEXT column, values re-encoded as JSON strings.
+      return to === 'json' ? [sql`update ${ref} set ${col} = json_quote(${col}) where ${col} is not null`] : []
+    }
+    if (!toText) return [] // INTEGER → REAL affinity: values already fit (see the class comment).
+    if (table.def.primaryKey.includes(column)) {
+      throw new DestinationSchemaError(`cannot widen primary key column ${table.def.name}.${column} from ${from} to ${to} in SQLite`)
+    }
+    let tmp = `${column}__okta_elt_widen`
+    while (table.byName.has(tmp)) tmp += '_'
+    const old = sql.id(tmp)
+    const converted =
+      from === 'boolean'
+        ? sql`case ${old} when 1 then 'true' when 0 then 'false' else cast(${old} as text) end`
+        : // An integral REAL reads '2.0' through CAST; print it as '2' like Postgres and JavaScript do.
+          sql`case when typeof(${old}) = 'real' and ${old} = cast(${old} as integer) and abs(${old}) < 1e15 then cast(cast(${old} as integer) as text) else cast(${old} as text) end`
+    return [
+      sql`alter table ${ref} rename column ${col} to ${old}`,
+      sql`alter table ${ref} add column ${col} TEXT`,
+      sql`update ${ref} set ${col} = ${converted}`,
+      sql`alter table ${ref} drop column ${old}`,
+    ]
+  }
+
+  protected async deleteChildren(tx: Tx, table: LiveTable, parentIds: readonly string[]): Promise<void> {
+    if (!table.byName.has(PARENT_ID)) throw new DestinationSchemaError(`table ${table.def.name} has no ${PARENT_ID} column to replace children by`)
+    // One parameter however many parents: json_each expands the list inside SQLite.
+    const stmt = this.#prepare(`delete from ${quoteIdent(table.def.name)} where ${quoteIdent(PARENT_ID)} in (select value from json_each(?))`)
+    stmt.run(JSON.stringify(parentIds))
+  }
+
+  protected async writeRows(_tx: Tx, mode: 'merge' | 'append', table: LiveTable, batch: RowBatch, loadId: string): Promise<void> {
+    const shape = this.#shape(mode, table, batch.columns)
+    const { stmt, idx, bind, params } = shape
+    const n = idx.length
+    params[n] = loadId
+    for (const row of batch.rows) {
+      for (let j = 0; j < n; j++) {
+        const v = row[idx[j]!] ?? null
+        const b = bind[j]!
+        params[j] = b === null ? v : b(v)
+      }
+      stmt.run(params)
+    }
+  }
+
+  #shape(mode: 'merge' | 'append', table: LiveTable, columns: readonly string[]): RowShape {
+    const key = `${table.version}\u0000${mode}\u0000${columns.join('\u0000')}`
+    let shape = this.#shapes.get(key)
+    if (shape !== undefined) return shape
+    const idx: number[] = []
+    const bind: (Binder | null)[] = []
+    for (const [i, name] of columns.entries()) {
+      if (isManagedColumn(name)) continue
+      const col = table.byName.get(name)
+      if (col === undefined) throw new DestinationSchemaError(`rows for ${table.def.name} carry column ${name}, which the table does not have`)
+      idx.push(i)
+      bind.push(sqliteBinder(col.type))
+    }
+    const names = idx.map((i) => columns[i]!)
+    const sqlText = upsertSql(table.def, names, mode)
+    if (this.#shapes.size >= STATEMENT_CACHE_LIMIT) this.#shapes.clear()
+    shape = { stmt: this.#handle.prepare(sqlText), idx, bind, params: new Array<unknown>(names.length + 1).fill(null) }
+    this.#shapes.set(key, shape)
+    return shape
+  }
+
+  protected tsParam(d: Date): string {
+    return d.toISOString()
+  }
+
+  protected jsonParam(value: unknown): unknown {
+    return JSON.stringify(value)
+  }
+
+  protected readJson(value: unknown): unknown {
+    return typeof value === 'string' ? JSON.parse(value) : value
+  }
+
+  protected async tryLock(_owner: string): Promise<boolean> {
+    if (this.#memory) return true
+    if (this.#lockDb === null) {
+      try {
+        this.#lockDb = new Database(`${this.#path}.lock`, { timeout: 0 })
+      } catch (err) {
+        throw new DestinationUnreachableError(this.displayName, `cannot open the lock file: ${driverReason(err)}`, err)
+      }
+    }
+    try {
+      this.#lockDb.exec('BEGIN IMMEDIATE')
+      return true
+    } catch (err) {
+      if ((err as { code?: string }).code === 'SQLITE_BUSY') return false
+      throw err
+    }
+  }
+
+  protected async releaseLock(): Promise<void> {
+    const lockDb = this.#lockDb
+    this.#lockDb = null
+    if (lockDb === null) return
+    if (lockDb.inTransaction) lockDb.exec('ROLLBACK')
+    lockDb.close()
+  }
+}
+
+function affinity(type: ColumnType): 'INTEGER' | 'REAL' | 'TEXT' {
+  return type === 'boolean' || type === 'bigint' ? 'INTEGER' : type === 'double' ? 'REAL' : 'TEXT'
+}
+
