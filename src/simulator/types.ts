@@ -107,6 +107,10 @@ export interface SimClock {
   /** Moves the org clock forward. */
   advance(ms: number): void
   set(date: Date): void
+  /** Stops the clock (at `at`, default now) so several mutations share one millisecond; `advance`/`set` still move it. */
+  freeze(at?: Date): void
+  /** Lets the frozen clock run on with real time from where it stands. */
+  unfreeze(): void
 }
 
 export type UserStatus =
