@@ -53,7 +53,7 @@ class Emitter {
     const t = this.col(c)
     switch (c.type) {
       case 'text':
-        return `${t} = typeof ${v} === 'string' ? ${v} : '' + ${v};`
+        return `${t} = ${v}; if (typeof ${v} !== 'string') F[${c.index}] = 1;`
       case 'json':
         return `${t} = H.J(${v});`
       case 'bigint':
@@ -129,10 +129,10 @@ function build(table: TableState): { body: string; kids: TableState[] } {
 
 export function compileRoot(table: TableState): CompiledRoot {
   const { body, kids } = build(table)
-  return new Function('H', 'K', `return function extract(r, kids) {\n${body}\n}`)(helpers, kids) as CompiledRoot
+  return new Function('H', 'K', 'F', `return function extract(r, kids) {\n${body}\n}`)(helpers, kids, table.rawText) as CompiledRoot
 }
 
 export function compileChild(table: TableState): CompiledChild {
   const { body } = build(table)
-  return new Function('H', `return function extract(r, pid, idx) {\n${body}\n}`)(helpers) as CompiledChild
+  return new Function('H', 'F', `return function extract(r, pid, idx) {\n${body}\n}`)(helpers, table.rawText) as CompiledChild
 }

@@ -147,7 +147,8 @@ export function encodeValue(raw: unknown, column: ColumnType): RowValue {
     case 'json':
       return toJsonText(raw)
     case 'text':
-      return typeof raw === 'string' ? raw : String(raw)
+      // Numbers and booleans stay raw until the batch is complete (see TableState.rawText).
+      return raw as string | number | boolean | bigint
     case 'timestamp':
       return parseTimestamp(raw as string)
     case 'bigint':
@@ -174,7 +175,7 @@ export function reencodeValue(value: RowValue, from: ColumnType, to: ColumnType)
   return typeof value === 'string' ? JSON.stringify(value) : String(value)
 }
 
-/** The final text encoding of a value left unconverted by `reencodeValue`. */
+/** The final text encoding of a value left unconverted by `encodeValue` / `reencodeValue`. */
 export function finishText(value: RowValue): RowValue {
   return value === null || typeof value === 'string' ? value : String(value)
 }

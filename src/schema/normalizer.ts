@@ -48,8 +48,6 @@ class CallLog {
   readonly added: { table: TableState; col: ColumnState }[] = []
   readonly addedSet = new Set<ColumnState>()
   readonly widened = new Map<ColumnState, { table: TableState; from: ColumnType }>()
-  /** Every column widened during this call (new ones too): text columns need `finishText`. */
-  readonly widenedAny = new Set<ColumnState>()
   readonly rows = new Map<TableState, TableRows>()
 
   rowsOf(table: TableState): TableRows {
@@ -134,6 +132,8 @@ export class Normalizer {
     if (root === undefined) root = this.#createRoot(hints, log)
     else if (!root.isRoot) throw new TypeError(`table ${hints.table} is a child table`)
     this.#applyHints(root, hints)
+    root.rawText.length = 0
+    for (const child of root.children) child.rawText.length = 0
 
     const rootRows = log.rowsOf(root)
     const kids: unknown[] = []
@@ -275,7 +275,7 @@ export class Normalizer {
       }
     }
     if (!log.addedSet.has(col) && !log.createdSet.has(table) && !log.widened.has(col)) log.widened.set(col, { table, from })
-    log.widenedAny.add(col)
+    if (to === 'text') table.rawText[col.index] = 1
     col.type = to
     table.version++
     const i = col.index
@@ -467,7 +467,9 @@ export class Normalizer {
     }
     const to = columnTypeFor(col.type, type, raw)
     if (to !== col.type) this.#widen(table, col, to, ctx.log, ctx.row)
-    ctx.row[col.index] = encodeValue(raw, col.type)
+    const value = encodeValue(raw, col.type)
+    if (col.type === 'text' && typeof value !== 'string') table.rawText[col.index] = 1
+    ctx.row[col.index] = value
   }
 
   #toOverflow(ctx: WalkContext, path: string[], raw: unknown): void {
@@ -525,12 +527,12 @@ export class Normalizer {
   }
 
   #batches(root: TableState, log: CallLog): RowBatch[] {
-    for (const col of log.widenedAny) {
-      if (col.type !== 'text') continue
-      for (const [table, { rows }] of log.rows) {
-        if (!table.columns.includes(col)) continue
-        for (const row of rows) if (col.index < row.length) row[col.index] = finishText(row[col.index] as RowValue)
-      }
+    for (const [table, { rows }] of log.rows) {
+      table.rawText.forEach((flag, i) => {
+        if (flag !== 1 || table.columns[i - table.rowOffset]?.type !== 'text') return
+        for (const row of rows) if (i < row.length) row[i] = finishText(row[i] as RowValue)
+      })
+      table.rawText.length = 0
     }
     const rootRows = log.rowsOf(root)
     // Last occurrence wins when a batch repeats a key (pages overlapping while Okta data moves).

@@ -62,6 +62,13 @@ export class TableState {
   /** Slow records to wait for before compiling again (grows while compiles keep going stale at once). */
   backoff = 0
 
+  /**
+   * Row positions of text columns that received numbers or booleans during the current
+   * `normalize` call. They stay raw until the batch is complete (so a later widening to json
+   * in the same batch still sees a number) and become strings then.
+   */
+  readonly rawText: number[] = []
+
   /** Hints, as path keys, relative to this table's rows. */
   jsonPaths = new Set<string>()
   ignorePaths = new Set<string>()
