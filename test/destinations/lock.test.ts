@@ -1,0 +1,78 @@
+import { spawn } from 'node:child_process'
+import { once } from 'node:events'
+import { fileURLToPath } from 'node:url'
+import { afterAll, describe, expect, it } from 'vitest'
+import type { Destination } from '../../src/destinations/destination.ts'
+import { destinationCases, openPrepared } from './destinations.ts'
+
+const holdLock = fileURLToPath(new URL('./fixtures/hold-lock.ts', import.meta.url))
+
+/** Starts a process holding the lock; resolves once it has it. */
+async function lockingChild(url: string) {
+  const child = spawn(process.execPath, [holdLock, url], { stdio: ['ignore', 'pipe', 'pipe'] })
+  let out = ''
+  let err = ''
+  child.stderr.on('data', (d: Buffer) => (err += d.toString()))
+  await new Promise<void>((resolve, reject) => {
+    child.stdout.on('data', (d: Buffer) => {
+      out += d.toString()
+      if (out.includes('locked')) resolve()
+    })
+    child.on('exit', (code) => reject(new Error(`lock holder exited early (${code}): ${err}`)))
+  })
+  return child
+}
+
+for (const dc of destinationCases()) {
+  describe(`${dc.kind} one-writer lock`, () => {
+    const opened: Destination[] = []
+    afterAll(async () => {
+      for (const d of opened) await d.close()
+      await dc.cleanup()
+    })
+    async function open(url: string): Promise<Destination> {
+      const d = await openPrepared(url)
+      opened.push(d)
+      return d
+    }
+
+    it('excludes a second writer until the first unlocks or closes', async () => {
+      const url = dc.freshUrl()
+      const a = await open(url)
+      const b = await open(url)
+      await a.lock({ waitMs: 0, owner: 'run-A' })
+      const started = Date.now()
+      const err = await b.lock({ waitMs: 300, owner: 'run-B' }).catch((e: unknown) => e)
+      expect(Date.now() - started).toBeGreaterThanOrEqual(280)
+      expect(err).toMatchObject({ code: 'ERR_DESTINATION_LOCKED' })
+      expect((err as Error).message).toContain('run-A')
+      expect((err as Error).message.split('\n')).toHaveLength(1)
+
+      await a.unlock()
+      await b.lock({ waitMs: 1000, owner: 'run-B' })
+      await expect(a.lock({ waitMs: 0, owner: 'run-A' })).rejects.toMatchObject({ code: 'ERR_DESTINATION_LOCKED' })
+      // a waiter gets the lock as soon as the holder closes
+      const waiting = a.lock({ waitMs: 5000, owner: 'run-A' })
+      await new Promise((r) => setTimeout(r, 100))
+      await b.close()
+      await waiting
+      await a.unlock()
+    })
+
+    it('is released when the holding process is killed', async () => {
+      const url = dc.freshUrl()
+      const d = await open(url)
+      const child = await lockingChild(url)
+      try {
+        await expect(d.lock({ waitMs: 200, owner: 'survivor' })).rejects.toThrow(/crashing-run/)
+        child.kill('SIGKILL')
+        await once(child, 'exit')
+        const started = Date.now()
+        await d.lock({ waitMs: 10_000, owner: 'survivor' })
+        expect(Date.now() - started).toBeLessThan(5000)
+      } finally {
+        child.kill('SIGKILL')
+      }
+    })
+  })
+}
