@@ -65,12 +65,19 @@ export interface ResourceSummary {
   /** Stable error code, e.g. `ERR_OKTA_HTTP` / Okta's `E0000011` appears in `oktaErrorCode`. */
   errorCode?: string
   oktaErrorCode?: string
+  /** 2 when the failure is a configuration/auth problem (401, 403, bad scope), else 1. */
+  exitCode?: 1 | 2
 }
 
 export interface RunSummary {
   runId: string
   destination: string
   status: RunStatus
+  /**
+   * What `okta-elt run` exits with: 0 succeeded; 1 a resource failed; 2 every failure was a
+   * configuration/auth problem (e.g. 401 E0000011, 403 missing scope); 130 interrupted.
+   */
+  exitCode: 0 | 1 | 2 | 130
   startedAt: string
   finishedAt: string
   durationMs: number

@@ -1,0 +1,212 @@
+import { randomUUID } from 'node:crypto'
+import { hostname } from 'node:os'
+import type { Destination } from '../destinations/destination.ts'
+import { openDestination } from '../destinations/index.ts'
+import { OktaHttpClient } from '../okta/index.ts'
+import type { OktaClient } from '../okta/types.ts'
+import { RESOURCES } from '../resources/index.ts'
+import type { ExtractOptions, ResourceDefinition, ResourceName } from '../resources/types.ts'
+import { Normalizer } from '../schema/index.ts'
+import type { SchemaChange, TableDef } from '../schema/types.ts'
+import { describeError, OktaEltError } from '../util/errors.ts'
+import { silentLogger, type Logger } from '../util/log.ts'
+import { countingClient } from './counting-client.ts'
+import { readAhead } from './read-ahead.ts'
+import { toCommitBatch } from './to-commit-batch.ts'
+import type { ResourceSummary, RunOptions, RunStatus, RunSummary } from './types.ts'
+
+/**
+ * One pipeline run: every selected resource extracted from its saved cursor, normalized and
+ * committed batch by batch (rows + cursor + load counters in one transaction), resources
+ * concurrently within the client's pacing, children after their parents. One resource failing
+ * does not roll back the others: the run finishes what it can and reports the failure.
+ */
+export async function runPipeline(options: RunOptions): Promise<RunSummary> {
+  const { config } = options
+  const logger = options.logger ?? silentLogger
+  const runId = randomUUID()
+  const startedAt = new Date()
+
+  const destination = openDestination(config.destination, { logger })
+  let client: OktaHttpClient | undefined
+  let locked = false
+  try {
+    await destination.prepare()
+    await destination.lock({ waitMs: config.lockWaitMs, owner: `${hostname()}:${process.pid}:${runId}` })
+    locked = true
+    client = new OktaHttpClient({ ...config.okta, logger })
+    const ctx: RunContext = {
+      runId,
+      destination,
+      client,
+      tables: new Map((await destination.readSchema()).map((t) => [t.name, t])),
+      logger,
+      selected: config.resources,
+      fullRefresh: options.fullRefresh ?? false,
+      extract: config.extract,
+      signal: options.signal,
+      schemaChanges: [],
+    }
+    const resources = await runResources(ctx)
+    const finishedAt = new Date()
+    const status = overallStatus(resources)
+    return {
+      runId,
+      destination: destination.displayName,
+      status,
+      exitCode: exitCodeFor(status, resources),
+      startedAt: startedAt.toISOString(),
+      finishedAt: finishedAt.toISOString(),
+      durationMs: finishedAt.getTime() - startedAt.getTime(),
+      resources,
+      schemaChanges: ctx.schemaChanges,
+      requests: client.stats(),
+    }
+  } finally {
+    await client?.close().catch(() => undefined)
+    if (locked) await destination.unlock().catch(() => undefined)
+    await destination.close().catch(() => undefined)
+  }
+}
+
+interface RunContext {
+  runId: string
+  destination: Destination
+  client: OktaClient
+  /**
+   * Tables as committed so far in this run. Each resource normalizes with its own Normalizer
+   * (resources own disjoint tables, and a normalizer whose commit failed must not be reused);
+   * this shared view resolves the targets of cross-resource deletes (System Log → users).
+   */
+  tables: Map<string, TableDef>
+  logger: Logger
+  selected: readonly ResourceName[]
+  fullRefresh: boolean
+  extract: ExtractOptions
+  signal: AbortSignal | undefined
+  /** Schema changes that committed during this run, in commit order. */
+  schemaChanges: SchemaChange[]
+}
+
+/** Starts every selected resource at once; each waits for the selected resources it runs after. */
+async function runResources(ctx: RunContext): Promise<ResourceSummary[]> {
+  const tasks = new Map<ResourceName, Promise<ResourceSummary>>()
+  const start = (name: ResourceName): Promise<ResourceSummary> => {
+    let task = tasks.get(name)
+    if (!task) {
+      const def = RESOURCES[name]
+      const before = (def.runAfter ?? []).filter((r) => ctx.selected.includes(r))
+      // A parent that failed does not stop its children: every extractor reads what it needs
+      // from Okta itself, so it is still correct, only less fresh.
+      task = Promise.all(before.map(start)).then(() => runResource(ctx, def))
+      tasks.set(name, task)
+    }
+    return task
+  }
+  return Promise.all(ctx.selected.map(start))
+}
+
+async function runResource(ctx: RunContext, def: ResourceDefinition): Promise<ResourceSummary> {
+  const loadId = randomUUID()
+  const started = Date.now()
+  const summary: ResourceSummary = { resource: def.name, loadId, status: 'succeeded', rows: 0, batches: 0, durationMs: 0 }
+  if (ctx.signal?.aborted) return { ...summary, status: 'skipped' }
+
+  const client = countingClient(ctx.client)
+  await ctx.destination.startLoad({ loadId, runId: ctx.runId, resource: def.name, startedAt: new Date() })
+  ctx.logger({ level: 'info', event: 'load.start', msg: `${def.name}: started`, resource: def.name, loadId })
+  try {
+    const normalizer = new Normalizer({
+      tables: [...ctx.tables.values()],
+      maxIdentifierBytes: ctx.destination.capabilities.maxIdentifierBytes,
+      maxColumns: ctx.destination.capabilities.maxColumns,
+    })
+    const state = await ctx.destination.readState(def.name)
+    const batches = def.extract({
+      client,
+      state,
+      fullRefresh: ctx.fullRefresh,
+      selected: ctx.selected,
+      options: ctx.extract,
+      now: () => new Date(),
+      logger: ctx.logger,
+      signal: ctx.signal,
+    })
+    for await (const batch of readAhead(batches)) {
+      const normalized = normalizer.normalize(def.table, batch.records)
+      const ownTables = normalizer.tables()
+      const commit = toCommitBatch({
+        loadId,
+        resource: def,
+        batch,
+        normalized,
+        tables: [...ctx.tables.values(), ...ownTables],
+        registry: RESOURCES,
+      })
+      await ctx.destination.commitBatch(commit)
+      for (const change of normalized.changes) {
+        const name = change.kind === 'create_table' ? change.table.name : change.table
+        const table = ownTables.find((t) => t.name === name)
+        if (table) ctx.tables.set(name, table)
+      }
+      ctx.schemaChanges.push(...normalized.changes)
+      summary.rows += batch.records.length
+      summary.batches += 1
+      ctx.logger({
+        level: 'info',
+        event: 'progress',
+        msg: `${def.name}: ${summary.rows} rows`,
+        resource: def.name,
+        rows: summary.rows,
+        batches: summary.batches,
+        requests: client.requests(),
+        waitMs: ctx.client.stats().total.waitMs,
+      })
+      // Stop between batches: what is committed stays committed, the cursor matches it.
+      if (ctx.signal?.aborted) break
+    }
+    if (ctx.signal?.aborted) summary.status = 'interrupted'
+  } catch (err) {
+    summary.status = ctx.signal?.aborted ? 'interrupted' : 'failed'
+    if (summary.status === 'failed') {
+      summary.error = describeError(err)
+      if (err instanceof OktaEltError) {
+        summary.errorCode = err.code
+        summary.exitCode = err.exitCode
+      } else {
+        summary.exitCode = 1
+      }
+      const oktaCode = (err as { errorCode?: unknown }).errorCode
+      if (typeof oktaCode === 'string') summary.oktaErrorCode = oktaCode
+      ctx.logger({ level: 'error', event: 'load.failed', msg: `${def.name}: ${summary.error}`, resource: def.name, loadId, code: summary.errorCode })
+    }
+  }
+  summary.durationMs = Date.now() - started
+  const finish = summary.status === 'skipped' ? 'interrupted' : summary.status
+  await ctx.destination
+    .finishLoad({ loadId, status: finish, finishedAt: new Date(), ...(summary.error ? { error: summary.error } : {}) })
+    .catch((err: unknown) => {
+      // The destination itself failed (e.g. connection dropped): the load row stays `running`
+      // and `status` shows it; the data committed so far is intact.
+      ctx.logger({ level: 'error', event: 'load.finish_failed', msg: `${def.name}: could not record the load outcome: ${describeError(err)}`, resource: def.name })
+      if (summary.status === 'succeeded') {
+        summary.status = 'failed'
+        summary.error = describeError(err)
+      }
+    })
+  ctx.logger({ level: summary.status === 'failed' ? 'error' : 'info', event: 'load.end', msg: `${def.name}: ${summary.status}, ${summary.rows} rows`, resource: def.name, loadId, status: summary.status, rows: summary.rows })
+  return summary
+}
+
+function overallStatus(resources: readonly ResourceSummary[]): RunStatus {
+  if (resources.some((r) => r.status === 'failed')) return 'failed'
+  if (resources.some((r) => r.status === 'interrupted' || r.status === 'skipped')) return 'interrupted'
+  return 'succeeded'
+}
+
+function exitCodeFor(status: RunStatus, resources: readonly ResourceSummary[]): RunSummary['exitCode'] {
+  if (status === 'succeeded') return 0
+  if (status === 'interrupted') return 130
+  const failed = resources.filter((r) => r.status === 'failed')
+  return failed.every((r) => r.exitCode === 2) ? 2 : 1
+}

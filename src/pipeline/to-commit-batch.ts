@@ -1,0 +1,67 @@
+import type { CommitBatch } from '../destinations/destination.ts'
+import type { ExtractBatch, ResourceDefinition, ResourceName } from '../resources/types.ts'
+import type { SchemaChange, TableDef } from '../schema/types.ts'
+import type { RowBatch } from '../schema/types.ts'
+
+/**
+ * Translates one extracted batch (resource vocabulary: records, resource names, record paths)
+ * into one destination commit (table vocabulary: row batches, table and column names).
+ * The only place where resources and tables meet.
+ */
+export function toCommitBatch(args: {
+  loadId: string
+  resource: ResourceDefinition
+  batch: ExtractBatch
+  normalized: { changes: SchemaChange[]; batches: RowBatch[] }
+  /** The schema after normalization (to resolve sweep/delete targets). */
+  tables: readonly TableDef[]
+  registry: Readonly<Record<ResourceName, ResourceDefinition>>
+}): CommitBatch {
+  const { loadId, resource, batch, normalized, tables, registry } = args
+  const rootTable = resource.table.table
+  // Later entries win: the resource's own normalizer knows its tables best.
+  const known = new Map(tables.map((t) => [t.name, t]))
+
+  const deletes: CommitBatch['deletes'] = []
+  for (const d of batch.deletes ?? []) {
+    const table = registry[d.resource].table.table
+    // Nothing to mark when the table has never been loaded.
+    if (known.has(table) && d.keys.length > 0) deletes.push({ table, keys: d.keys })
+  }
+
+  const sweeps: CommitBatch['sweeps'] = []
+  if (batch.sweep) {
+    const target = registry[batch.sweep.resource]
+    const table = known.get(target.table.table)
+    if (table) {
+      if (batch.sweep.parentId === undefined) {
+        sweeps.push({ table: table.name })
+      } else {
+        const keyPath = target.parent?.keyPath
+        const column = keyPath && table.columns.find((c) => samePath(c.path, keyPath))
+        if (!column) throw new Error(`resource ${target.name} has no parent key column for a per-parent sweep`)
+        sweeps.push({ table: table.name, where: { column: column.name, value: batch.sweep.parentId } })
+      }
+    }
+  }
+
+  return {
+    loadId,
+    resource: resource.name,
+    schemaChanges: normalized.changes,
+    writes: normalized.batches.map((rows) => ({
+      // Child tables are always replaced per parent (merge + replaceChildrenOf); only the root
+      // table follows the resource's disposition (System Log: append, dedupe by uuid).
+      mode: rows.table === rootTable ? resource.writeMode : 'merge',
+      rows,
+    })),
+    deletes,
+    sweeps,
+    state: batch.state,
+    counts: { rows: batch.records.length },
+  }
+}
+
+function samePath(a: readonly string[], b: readonly string[]): boolean {
+  return a.length === b.length && a.every((s, i) => s === b[i])
+}
