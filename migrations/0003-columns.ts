@@ -4,7 +4,8 @@ import { types } from './context.ts'
 /**
  * The inferred schema and its history.
  *  - `_okta_elt_columns`: the current shape, one row per (table, column). `path` is the JSON array
- *    of record path segments, `pk_ordinal` the position in the primary key (NULL when not part of it),
+ *    of record path segments, `table_path` the JSON path of a child table's array in its parent
+ *    record (TableDef.path; NULL for root tables), `pk_ordinal` the position in the primary key (NULL when not part of it),
  *    `ordinal` the column's position in the table definition.
  *  - `_okta_elt_schema_changes`: append-only history; every create/add/widen with its load and time.
  */
@@ -19,6 +20,7 @@ export const migration: MigrationFactory = (ctx) => ({
       .addColumn('path', 'text', (c) => c.notNull())
       .addColumn('type', 'text', (c) => c.notNull())
       .addColumn('parent_table', 'text')
+      .addColumn('table_path', 'text')
       .addColumn('pk_ordinal', 'integer')
       .addColumn('ordinal', 'integer', (c) => c.notNull())
       .addColumn('added_at', t.timestamp, (c) => c.notNull())

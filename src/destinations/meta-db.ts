@@ -32,6 +32,7 @@ export interface MetaDb {
     path: string
     type: string
     parent_table: string | null
+    table_path: string | null
     pk_ordinal: number | null
     ordinal: number
     added_at: Timestamp

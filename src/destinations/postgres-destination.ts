@@ -246,10 +246,10 @@ export class PostgresDestination extends SqlDestination {
 
     if (!this.#staging.has(shape.staging) && !ptx.createdNow.has(shape.staging)) {
       const cols = Array.from({ length: shape.width }, (_, i) => `c${i + 1} text`).join(', ')
-      await client.query(`create temp table if not exists ${quoteIdent(shape.staging)} (${cols}) on commit delete rows`)
+      await client.query(`create temp table if not exists ${quoteIdent(shape.staging)} (${cols}) on commit delete rows`) // lands in pg_temp
       ptx.createdNow.add(shape.staging)
     } else if (ptx.used.has(shape.staging)) {
-      await client.query(`truncate ${quoteIdent(shape.staging)}`)
+      await client.query(`truncate pg_temp.${quoteIdent(shape.staging)}`)
     }
     ptx.used.add(shape.staging)
 

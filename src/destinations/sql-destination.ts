@@ -108,8 +108,14 @@ export abstract class SqlDestination implements Destination {
     return this.serialized(async () => {
       this.#assertNotClosed()
       if (this.#prepared) return
-      await this.open()
-      this.#tables = await this.#loadSchema()
+      try {
+        await this.open()
+        this.#tables = await this.#loadSchema()
+      } catch (err) {
+        // Whatever opened before the failure (a pool, a migration half done) must not keep the process alive.
+        await this.closeConnections().catch(() => {})
+        throw err
+      }
       this.#prepared = true
     })
   }
@@ -195,6 +201,7 @@ export abstract class SqlDestination implements Destination {
       if (entry === undefined) {
         const def: TableDef = { name: r.table_name, primaryKey: [], columns: [] }
         if (r.parent_table !== null) def.parent = r.parent_table
+        if (r.table_path !== null) def.path = JSON.parse(r.table_path) as string[]
         entry = { def, pk: [] }
         defs.set(r.table_name, entry)
       }
@@ -328,7 +335,7 @@ export abstract class SqlDestination implements Destination {
       }
       this.#tables = ws.commit()
       for (const change of batch.schemaChanges) {
-        this.logger({ level: 'info', event: 'schema.change', msg: describeChange(change), change, loadId: batch.loadId })
+        this.logger({ level: 'debug', event: 'schema.change', msg: describeChange(change), change, loadId: batch.loadId })
       }
     })
   }
@@ -434,6 +441,7 @@ export abstract class SqlDestination implements Destination {
       path: JSON.stringify(c.path),
       type: c.type,
       parent_table: def.parent ?? null,
+      table_path: def.path === undefined ? null : JSON.stringify(def.path),
       pk_ordinal: pkIndex < 0 ? null : pkIndex,
       ordinal,
       added_at: this.tsParam(now),

@@ -21,6 +21,7 @@ export function withSystemColumns(def: TableDef): TableDef {
   return {
     name: def.name,
     ...(def.parent === undefined ? {} : { parent: def.parent }),
+    ...(def.path === undefined ? {} : { path: [...def.path] }),
     primaryKey: [...def.primaryKey],
     columns,
   }

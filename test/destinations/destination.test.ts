@@ -41,6 +41,7 @@ const groupUsers: TableDef = {
 const logTargets: TableDef = {
   name: 'system_log__target',
   parent: 'system_log',
+  path: ['target'],
   primaryKey: ['_parent_id', '_idx'],
   columns: [
     { name: '_parent_id', path: [], type: 'text' },
