@@ -7,7 +7,7 @@ function assignments(org: Org): string[] {
   return org.sim.org.appIds().flatMap((a) => org.sim.org.appAssigneeIds(a).map((u) => `${a}|${u}`)).sort()
 }
 
-const memberPulls = (requests: { path: string }[]) => requests.filter((r) => /^\/api\/v1\/apps\/[^/]+\/users$/.test(r.path)).map((r) => r.path.split('/')[4]!).sort()
+const memberPulls = (requests: readonly { path: string }[]) => requests.filter((r) => /^\/api\/v1\/apps\/[^/]+\/users$/.test(r.path)).map((r) => r.path.split('/')[4]!).sort()
 
 describe('apps extractor', () => {
   let org: Org

@@ -7,7 +7,7 @@ function memberships(org: Org): string[] {
   return org.sim.org.groupIds().flatMap((g) => org.sim.org.groupMemberIds(g).map((u) => `${g}|${u}`)).sort()
 }
 
-function paths(requests: { path: string }[]): string[] {
+function paths(requests: readonly { path: string }[]): string[] {
   return requests.map((r) => r.path)
 }
 
