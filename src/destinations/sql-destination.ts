@@ -17,6 +17,7 @@ import type {
 } from './destination.ts'
 import { DestinationLockedError, DestinationSchemaError, DestinationWriteError, driverReason } from './errors.ts'
 import { liveTable, SchemaWorkspace } from './live-schema.ts'
+import { Mutex } from './mutex.ts'
 import type { LiveTable } from './live-schema.ts'
 import type { MetaDb } from './meta-db.ts'
 import { DELETED_AT, LOAD_ID, withSystemColumns } from './system-columns.ts'
@@ -62,7 +63,7 @@ export abstract class SqlDestination implements Destination {
   #prepared = false
   #closed = false
   #locked = false
-  #queue: Promise<unknown> = Promise.resolve()
+  readonly #mutex = new Mutex()
 
   constructor(displayName: string, opts: DestinationOptions) {
     this.displayName = displayName
@@ -99,9 +100,7 @@ export abstract class SqlDestination implements Destination {
 
   /** Runs `task` after every earlier operation finished (see the class comment). */
   protected serialized<T>(task: () => Promise<T>): Promise<T> {
-    const result = this.#queue.then(task, task)
-    this.#queue = result.catch(() => {})
-    return result
+    return this.#mutex.run(task)
   }
 
   prepare(): Promise<void> {
