@@ -4,11 +4,6 @@ import { Mirror, run, startOrg, type Org } from './harness.ts'
 const MINUTE = 60_000
 const DAY = 24 * 60 * MINUTE
 
-const requestPath = (url: string) => {
-  const u = new URL(url)
-  return `${u.pathname}${u.search}`
-}
-
 describe('system_log extractor', () => {
   let org: Org
   afterEach(async () => org?.close())
@@ -34,8 +29,23 @@ describe('system_log extractor', () => {
     // Nothing new: one request, to the saved link verbatim.
     const quiet = await run(org, mirror, 'system_log')
     expect(quiet.requests).toHaveLength(1)
-    expect(quiet.requests[0]!.url).toBe(requestPath(checkpoint.next))
+    expect(checkpoint.next).toMatch(/^\/api\/v1\/logs\?/)
+    expect(quiet.requests[0]!.url).toBe(checkpoint.next)
     expect(quiet.records).toEqual([])
+  })
+
+  it('resumes a checkpoint saved as an absolute link under another base URL on the configured org', async () => {
+    org = await startOrg({ size: { users: 30, groups: 3, apps: 2, logEvents: 50, logDays: 1 } })
+    const mirror = new Mirror()
+    await run(org, mirror, 'system_log')
+    const key = 'system_log\u0000'
+    const row = mirror.state.get(key)!
+    const path = (row.cursor as { next: string }).next
+    row.cursor = { ...(row.cursor as object), next: `https://old-name.okta.example${path}` }
+    const fresh = org.sim.org.emitLogEvent({ eventType: 'user.session.start' })
+    const resumed = await run(org, mirror, 'system_log')
+    expect(resumed.requests[0]!.url).toBe(path)
+    expect(resumed.records.map((e) => e['uuid'])).toEqual([fresh])
   })
 
   it('picks up late events published before ones already served', async () => {
@@ -61,7 +71,7 @@ describe('system_log extractor', () => {
     org.sim.clock.advance(MINUTE)
     const emitted = org.sim.org.emitLogEvent({ eventType: 'user.session.start' })
     const resumed = await run(org, mirror, 'system_log')
-    expect(resumed.requests[0]!.url).toBe(requestPath(saved))
+    expect(resumed.requests[0]!.url).toBe(saved)
     const seen = [...crashed.records, ...resumed.records].map((e) => e['uuid'])
     expect(new Set(seen).size).toBe(total + 1)
     expect(seen).toContain(emitted)

@@ -9,7 +9,11 @@ export const MAX_LOG_SINCE_MS = 179 * DAY_MS
 
 /** The saved checkpoint (resource-level cursor). */
 export interface LogCheckpoint {
-  /** The `next` link to resume from, verbatim. */
+  /**
+   * The `next` link to resume from: its path and query verbatim (the opaque `after` cursor
+   * included), without the origin, so the checkpoint survives the org being reached under another
+   * base URL (a custom domain, the simulator on a new port) and never sends the token elsewhere.
+   */
   next: string
   /** Latest `published` seen so far (events arrive in persistence order, so this is a max). */
   lastPublished?: string
@@ -51,7 +55,7 @@ export function logPollingExtractor(spec: LogPollingSpec): (ctx: ExtractContext)
 
     if (saved) {
       checkpoint = { ...saved }
-      start = { url: saved.next }
+      start = { url: originRelative(saved.next) }
       const lastRead = parseTime(saved.readUpTo) ?? parseTime(saved.lastPublished) ?? resourceRow(ctx.state)?.updatedAt.getTime()
       const horizon = nowMs - LOG_RETENTION_MS
       if (lastRead !== undefined && lastRead < horizon) {
@@ -83,7 +87,7 @@ export function logPollingExtractor(spec: LogPollingSpec): (ctx: ExtractContext)
       checkpoint = {
         ...checkpoint,
         // Polling always has a `next`; without one, re-reading this page is the safe resume point.
-        next: page.nextUrl ?? page.url,
+        next: originRelative(page.nextUrl ?? page.url),
         ...(lastPublished === undefined ? {} : { lastPublished }),
         ...(readUpTo === undefined ? {} : { readUpTo }),
         polledAt,
@@ -118,6 +122,14 @@ function readCheckpoint(cursor: unknown): LogCheckpoint | undefined {
     ...(readUpTo === undefined ? {} : { readUpTo }),
     ...(gaps ? { gaps } : {}),
   }
+}
+
+/** Path + query of a link, verbatim (no re-encoding). */
+function originRelative(link: string): string {
+  const match = /^[a-z][a-z0-9+.-]*:\/\/[^/?#]*(.*)$/i.exec(link)
+  if (!match) return link
+  const rest = match[1] ?? ''
+  return rest.startsWith('/') ? rest : `/${rest}`
 }
 
 /** The `limit` the page was requested with (a saved link carries its own). */
