@@ -1,4 +1,4 @@
-import { exportJWK, exportSPKI, generateKeyPair, SignJWT } from 'jose'
+import { exportJWK, exportSPKI, generateKeyPair, SignJWT, type CryptoKey } from 'jose'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { startSimulator, type Simulator } from '../../src/simulator/index.ts'
 import { get, type Json } from './helpers.ts'
@@ -13,13 +13,14 @@ beforeAll(async () => {
   rsa = await generateKeyPair('RS256')
   ec = await generateKeyPair('ES256')
   other = await generateKeyPair('RS256')
+  const ecJwk = await exportJWK(ec.publicKey)
   sim = await startSimulator({
     size: { users: 30 },
     token: 'full-token',
     scopedTokens: { 'users-only': ['okta.users.read'] },
     oauthClients: [
       { clientId: '0oaRSA', publicKey: await exportSPKI(rsa.publicKey), scopes: ['okta.users.read', 'okta.groups.read'] },
-      { clientId: '0oaEC', publicKey: { ...(await exportJWK(ec.publicKey)), kid: 'k1' }, scopes: ALL },
+      { clientId: '0oaEC', publicKey: { ...ecJwk, kty: ecJwk.kty ?? 'EC', kid: 'k1' }, scopes: ALL },
     ],
   })
 })
