@@ -81,6 +81,13 @@ describe('apps_assigned extractor', () => {
     expect(logQuery.get('since')).toBeTruthy()
     expect(logQuery.get('filter')).toBe('eventType sw "application.user_membership" or eventType sw "application.lifecycle"')
 
+    // An app we hold no cursor for (never pulled in full) is pulled even without events.
+    const uncovered = org.sim.org.appIds()[5]!
+    mirror.state.delete(`apps_assigned\u0000${uncovered}`)
+    org.sim.clock.advance(MINUTE)
+    const catchUp = await run(org, mirror, 'apps_assigned', { selected })
+    expect(memberPulls(catchUp.requests)).toEqual([uncovered])
+
     org.sim.clock.advance(MINUTE)
     const [assignedTo, unassignedFrom] = org.sim.org.appIds().slice(1, 3) as [string, string]
     const user = [...org.sim.org.userIds()].find((u) => !org.sim.org.appAssigneeIds(assignedTo).includes(u))!
