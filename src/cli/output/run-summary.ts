@@ -12,7 +12,7 @@ export function renderRunSummary(summary: RunSummary, title = 'okta-elt run'): s
   const out: string[] = []
   out.push(
     `${title} ${summary.status} in ${formatDuration(summary.durationMs)} ` +
-      `(destination ${redactUrl(summary.destination)}, run ${summary.runId})\n`,
+      `(destination ${redactUrl(summary.destination)}, run ${summary.runId})\n\n`,
   )
 
   if (summary.resources.length > 0) {

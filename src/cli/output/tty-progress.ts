@@ -3,8 +3,8 @@ import type { Output } from '../io.ts'
 import { formatCount, formatDuration } from './format.ts'
 
 /**
- * On a terminal: one live line per resource (rows, batches, requests, time waiting on rate
- * limits, elapsed), redrawn in place on stderr; warnings and errors scroll above the block.
+ * On a terminal: one live line per resource (rows, requests, time waiting on rate limits,
+ * elapsed), redrawn in place on stderr; warnings and errors scroll above the block.
  * Redraws are throttled so a fast run does not spend its time painting.
  */
 export interface TtyProgressOptions {
@@ -134,18 +134,20 @@ export class TtyProgress {
   }
 
   #render(l: ResourceLine): string {
-    const width = this.#out.columns ?? 100
+    // Some pseudo-terminals report 0 columns: treat anything implausible as unknown.
+    const columns = this.#out.columns ?? 0
+    const width = columns >= 40 ? columns : 120
     const elapsed = (l.endedAt ?? this.#now()) - l.startedAt
+    // Fits 80 columns: rows, requests, time waiting on rate limits, elapsed.
     const parts = [
       l.resource.padEnd(14),
       l.status.padEnd(11),
-      `${formatCount(l.rows).padStart(11)} rows`,
-      `${formatCount(l.batches).padStart(6)} batches`,
-      `${formatCount(l.requests).padStart(7)} req`,
+      `${formatCount(l.rows).padStart(10)} rows`,
+      `${formatCount(l.requests).padStart(6)} req`,
       `waited ${formatDuration(l.waitMs).padStart(6)}`,
-      formatDuration(elapsed).padStart(7),
+      formatDuration(elapsed).padStart(6),
     ]
-    const text = `  ${parts.join('  ')}`
+    const text = `  ${parts.join(' ')}`
     // Never wrap: a wrapped line breaks the cursor arithmetic of the redraw.
     return text.length >= width ? text.slice(0, width - 1) : text
   }
