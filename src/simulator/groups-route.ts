@@ -68,7 +68,6 @@ function groupJson(store: OrgStore, base: string, g: GroupRecord, expand: Set<st
       groupPushMappingsCount: 0,
       // Misspelled exactly as Okta spells it.
       hasAdminPrivlege: g.admin,
-      _links: { self: { href: `${self}/stats` } },
     }
   }
   if (expand.has('app') && app) {

@@ -43,6 +43,7 @@ export async function startSimulator(opts: SimulatorOptions = {}): Promise<Simul
     latencyMs: opts.latencyMs ?? 0,
   })
   const url = await server.listen(opts.host ?? '127.0.0.1', opts.port ?? 0)
+  store.baseUrl = url
   return {
     url,
     token,

@@ -140,6 +140,8 @@ export class LogStore {
     const items: Record<string, unknown>[] = []
     const total = this.count()
     let s = Math.max(0, seq)
+    // Base events are persisted in published order: skip those past retention with one search.
+    if (s < this.#base && basePublished(this.#ctx, s) < floor) s = Math.max(s, this.seqPersistedSince(floor))
     while (items.length < limit && s < total) {
       if (this.#persistedAt(s) > now) break
       if (this.#published(s) >= floor && this.#matches(s, predicate)) items.push(this.#event(s))

@@ -9,7 +9,7 @@ import { LogStore } from './log-store.ts'
 import { APP_TEMPLATES } from './names.ts'
 import {
   baseLastUpdated, baseStatus, buildApp, generateApps, generateDirectAssignments, generateGroups, generateMemberships,
-  generateUser, indexFromLogin, slug, userNames, type AppRecord, type GenContext, type GroupRecord, type GroupType,
+  generateUser, indexFromLogin, slug, userJson, userNames, type AppRecord, type GenContext, type GroupRecord, type GroupType,
   type UserRecord,
 } from './org-generator.ts'
 import { below, hex } from './random.ts'
@@ -52,6 +52,8 @@ export class OrgStore implements OrgControl {
   readonly ctx: GenContext
   readonly clock: OrgClock
   readonly logs: LogStore
+  /** The server's base URL (for `_links` in objects handed out by the control surface). */
+  baseUrl = ''
   readonly #baseUsers: number
   #nextUser: number
   #deleted = 0
@@ -275,7 +277,8 @@ export class OrgStore implements OrgControl {
   getUser(id: string): Record<string, unknown> | undefined {
     const index = this.findUser(id)
     const rec = index === undefined ? undefined : this.user(index)
-    return rec ? JSON.parse(JSON.stringify(rec)) as Record<string, unknown> : undefined
+    // A deep copy, shaped exactly like a listing's item.
+    return rec ? JSON.parse(JSON.stringify(userJson(rec, this.baseUrl, this.ctx.userTypeId))) as Record<string, unknown> : undefined
   }
 
   *userIds(): Iterable<string> {

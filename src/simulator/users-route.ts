@@ -68,8 +68,8 @@ export function listUsers(ctx: RouteContext): ApiResponse {
     const needle = q.toLowerCase()
     predicate = (i) => {
       if (store.status(i) === 'DEPROVISIONED') return false
-      const p = store.user(i)!.profile
-      return [p.firstName, p.lastName, p.email].some((v) => typeof v === 'string' && v.toLowerCase().startsWith(needle))
+      const n = store.appUserNames(i)
+      return [n.firstName, n.lastName, n.email].some((v) => v.toLowerCase().startsWith(needle))
     }
   } else {
     // Okta's default listing leaves DEPROVISIONED users out.

@@ -53,7 +53,7 @@ describe('@okta/okta-sdk-nodejs against the simulator', () => {
 
   it('lists users with search and sortBy through the SDK', async () => {
     const ids = [...sim.org.userIds()]
-    const from = new Date((sim.org.getUser(ids[100]!)!.lastUpdated as number)).toISOString()
+    const from = new Date((sim.org.getUser(ids[100]!)!.lastUpdated as string)).toISOString()
     const found = await collect(client.userApi.listUsers({ search: `lastUpdated gt "${from}"`, sortBy: 'lastUpdated', sortOrder: 'asc', limit: 200 }))
     expect(found.map((u: any) => u.id)).toEqual(ids.slice(101))
   })

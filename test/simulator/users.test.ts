@@ -56,8 +56,8 @@ describe('GET /api/v1/users', () => {
     const ids = [...sim.org.userIds()]
     const u10 = sim.org.getUser(ids[10]!)!
     const u20 = sim.org.getUser(ids[20]!)!
-    const from = new Date(u10.lastUpdated as number).toISOString()
-    const to = new Date(u20.lastUpdated as number).toISOString()
+    const from = new Date(u10.lastUpdated as string).toISOString()
+    const to = new Date(u20.lastUpdated as string).toISOString()
     const range = await getAll<Json>(sim, `/api/v1/users?filter=${q(`lastUpdated GT "${from}" AnD lastUpdated le "${to}"`)}&limit=3`)
     expect(range.items.map((u) => u.id)).toEqual(ids.slice(11, 21))
     expect(range.pages).toBe(4)
@@ -69,7 +69,7 @@ describe('GET /api/v1/users', () => {
 
   it('searches with sortBy/sortOrder', async () => {
     const ids = [...sim.org.userIds()]
-    const from = new Date(sim.org.getUser(ids[400]!)!.lastUpdated as number).toISOString()
+    const from = new Date(sim.org.getUser(ids[400]!)!.lastUpdated as string).toISOString()
     const asc = await getAll<Json>(sim, `/api/v1/users?search=${q(`lastUpdated ge "${from}"`)}&sortBy=lastUpdated&sortOrder=asc&limit=20`)
     expect(asc.items.map((u) => u.id)).toEqual(ids.slice(400))
     const desc = await getAll<Json>(sim, `/api/v1/users?search=${q(`lastUpdated ge "${from}"`)}&sortBy=lastUpdated&sortOrder=desc&limit=20`)
@@ -149,5 +149,13 @@ describe('cursor stability', () => {
     expect(new Set(all)).toEqual(new Set(ids))
     expect(all.slice(-2)).toEqual([early, late])
     expect(all.filter((id) => id === late)).toHaveLength(1)
+  })
+})
+
+describe('control surface reads', () => {
+  it('getUser returns the user exactly as the listing serves it', async () => {
+    const id = [...sim.org.userIds()][7]!
+    const listed = await get<Json[]>(sim, `/api/v1/users?filter=${q(`id eq "${id}"`)}`)
+    expect(sim.org.getUser(id)).toEqual(listed.body[0])
   })
 })
