@@ -5,6 +5,7 @@ import { runCli } from '../../src/cli/program.ts'
 import { startSimulator } from '../../src/simulator/index.ts'
 import type { Simulator } from '../../src/simulator/types.ts'
 import type { RunSummary } from '../../src/pipeline/types.ts'
+import { dropSchema, postgresUrl, uniqueSchema, withSchema } from '../helpers/postgres.ts'
 import { tempDir } from './helpers.ts'
 
 /**
@@ -111,6 +112,28 @@ describe('run and status against the simulator', () => {
   })
 })
 
+describe('Postgres destination', () => {
+  it('run then status, the password nowhere in the output', async (ctx) => {
+    const base = postgresUrl()
+    if (base === null) return ctx.skip()
+    const schema = uniqueSchema('cli')
+    // A password the server ignores (trust auth) still must never be printed.
+    const u = new URL(withSchema(base, schema))
+    if (u.password === '') u.password = 'pg-secret-pw-123'
+    const url = u.toString()
+    try {
+      const x = io({ OKTA_ORG_URL: sim.url, OKTA_API_TOKEN: SIM_TOKEN })
+      expect(await runCli(['run', '--destination', url, '--resources', 'users,groups,group_users'], x), x.err.text).toBe(0)
+      const st = io({})
+      expect(await runCli(['status', '--destination', url], st), st.err.text).toBe(0)
+      expect(st.out.text).toMatch(/group_users\s+[1-9]/)
+      for (const text of [x.out.text, x.err.text, st.out.text, st.err.text]) expect(text).not.toContain(u.password)
+    } finally {
+      await dropSchema(base, schema)
+    }
+  })
+})
+
 describe('simulate', () => {
   it('prints a URL and token that work, and stops when told', async () => {
     const x = io({})
@@ -138,5 +161,23 @@ describe('simulate', () => {
     const code = await runCli(['simulate', '--port', String(port)], x)
     expect(code).toBe(2)
     expect(x.err.text).toMatch(/^okta-elt: simulate: port \d+ on 127\.0\.0\.1 is already in use/)
+  })
+})
+
+describe('signals in the binary (subprocess)', () => {
+  it('simulate stops cleanly on SIGINT, exit 0', async () => {
+    const { spawn } = await import('node:child_process')
+    const bin = new URL('../../bin/okta-elt.js', import.meta.url).pathname
+    const child = spawn(process.execPath, [bin, 'simulate', '--port', '0', '--users', '10'], { stdio: ['ignore', 'pipe', 'pipe'] })
+    let out = ''
+    let err = ''
+    child.stdout.on('data', (d: Buffer) => (out += d.toString()))
+    child.stderr.on('data', (d: Buffer) => (err += d.toString()))
+    const exited = new Promise<number | null>((r) => child.on('exit', (code) => r(code)))
+    for (let i = 0; i < 500 && !out.includes('Press Ctrl-C'); i++) await new Promise((r) => setTimeout(r, 10))
+    expect(out).toContain('Press Ctrl-C')
+    child.kill('SIGINT')
+    expect(await exited).toBe(0)
+    expect(err).toBe('okta-elt: simulator stopped\n')
   })
 })
