@@ -4,7 +4,7 @@ import type { BucketName } from '../simulator/types.ts'
  * Okta's rate-limit bucket for a request, the same naming the simulator uses (`BucketName`).
  * Only a label for pacing and counters: the limits themselves always come from the headers.
  */
-export function bucketForPath(path: string, method = 'GET'): BucketName {
+export function bucketForPath(path: string): BucketName {
   const q = path.search(/[?#]/)
   const clean = (q === -1 ? path : path.slice(0, q)).replace(/\/+$/, '')
   const seg = clean.split('/').filter((s) => s.length > 0)
@@ -13,14 +13,14 @@ export function bucketForPath(path: string, method = 'GET'): BucketName {
   const [, , collection, id, sub] = seg
   switch (collection) {
     case 'users':
-      if (id === undefined) return 'users'
-      return sub === undefined ? 'user' : 'default'
+      // The list (and create) is `users`; one user and its sub-resources count against `user`.
+      return id === undefined ? 'users' : 'user'
     case 'groups':
       // `/groups/{id}` alone has its own bucket; the list and `/groups/{id}/users` share `groups`.
       return id !== undefined && sub === undefined ? 'group' : 'groups'
     case 'apps':
-      // Only reading one app is outside the small shared `/apps/*` bucket.
-      return id !== undefined && sub === undefined && method.toUpperCase() === 'GET' ? 'app' : 'apps'
+      // Only one app itself (get/update/delete, Okta's table) is outside the small shared `/apps/*` bucket.
+      return id !== undefined && sub === undefined ? 'app' : 'apps'
     case 'logs':
       return 'logs'
     default:
