@@ -1,4 +1,5 @@
 import type { BucketName } from '../simulator/types.ts'
+import { OktaEltError } from '../util/errors.ts'
 import type { LogEvent } from '../util/log.ts'
 import { createAuth, TOKEN_PATH, type AuthProvider } from './auth.ts'
 import { bucketForPath } from './buckets.ts'
@@ -195,7 +196,7 @@ export class OktaHttpClient implements OktaClient {
    * Waits (pacing and backoff) count in the bucket's `waitMs`.
    */
   async #exchange(x: Exchange): Promise<ExchangeResult> {
-    if (this.#closed) throw new OktaConfigError('client', 'is closed')
+    if (this.#closed) throw closedError()
     const bucket = this.#limiter.bucket(x.bucket)
     const { maxRetries } = this.#config
     let attempt = 0
@@ -203,7 +204,7 @@ export class OktaHttpClient implements OktaClient {
     let previousRequestId: string | null = null
 
     for (;;) {
-      if (this.#closed) throw new OktaConfigError('client', 'is closed')
+      if (this.#closed) throw closedError()
       attempt++
       const authorization = x.auth ? await this.#auth.authorization(x.signal) : null
       const release = await this.#pace(bucket, x.signal)
@@ -378,6 +379,10 @@ export class OktaHttpClient implements OktaClient {
   #log(event: LogEvent): void {
     this.#config.logger?.(event)
   }
+}
+
+function closedError(): OktaEltError {
+  return new OktaEltError('ERR_OKTA_CLIENT_CLOSED', 'The Okta client is closed')
 }
 
 function encodeQuery(query: PageRequest['query']): string {

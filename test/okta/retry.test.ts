@@ -1,3 +1,4 @@
+import { inspect } from 'node:util'
 import { afterEach, describe, expect, it } from 'vitest'
 import {
   OktaApiError,
@@ -128,6 +129,33 @@ describe('retries', () => {
     expect(err).toBeInstanceOf(OktaNetworkError)
     expect(err).toMatchObject({ code: 'ERR_OKTA_NETWORK', attempts: 2, retryable: true })
     expect((err as Error).message).toMatch(/^Okta GET \/api\/v1\/users failed after 2 attempts: connection/)
+  })
+
+  it('network and timeout errors carry no credential', async () => {
+    const secret = 'SSWS-SECRET-tok-0123456789'
+    const reset = await startServer((_req, _res, raw) => { raw.socket.destroy() })
+    const hang = await startServer(() => {
+      /* never answer */
+    })
+    servers.push(reset, hang)
+    const { logger, events } = recordingLogger()
+    for (const server of [reset, hang]) {
+      const c = client(server.url, { auth: { type: 'ssws', token: secret }, maxRetries: 1, requestTimeoutMs: 100, logger })
+      const err = await c.get('/api/v1/users').catch((e: unknown) => e)
+      expect(err).toHaveProperty('code')
+      const text = JSON.stringify(err) + inspect(err, { depth: 20, showHidden: true }) + String((err as Error).stack)
+      expect(text).not.toContain(secret)
+    }
+    expect(events.length).toBeGreaterThan(0)
+    expect(inspect(events, { depth: 20 })).not.toContain(secret)
+  })
+
+  it('a closed client refuses new requests', async () => {
+    const server = await failThenOk(0, () => undefined)
+    const c = client(server.url)
+    await c.close()
+    await expect(c.get('/api/v1/users')).rejects.toMatchObject({ code: 'ERR_OKTA_CLIENT_CLOSED' })
+    expect(server.requests).toHaveLength(0)
   })
 
   it('does not retry a 400 or 404: terminal, with Okta’s code', async () => {
