@@ -525,6 +525,12 @@ export class OrgStore implements OrgControl {
     return seq
   }
 
+  /** Okta manages BUILT_IN memberships itself (Everyone holds every user): like Okta, refuse edits. */
+  #requireEditable(seq: number): void {
+    const g = this.#groups[seq] as GroupRecord
+    if (g.type === 'BUILT_IN') throw new Error(`group ${g.id} (${String(g.profile.name)}) is BUILT_IN: its membership cannot be changed`)
+  }
+
   createGroup(name: string, type: GroupType = 'OKTA_GROUP'): string {
     const now = this.clock.nowMs()
     const seq = this.#groups.length
@@ -569,7 +575,7 @@ export class OrgStore implements OrgControl {
   addMember(groupId: string, userId: string): void {
     const seq = this.#requireGroup(groupId)
     const index = this.#requireUser(userId)
-    if (seq === 0) return
+    this.#requireEditable(seq)
     const members = this.#memberArrays()
     const before = members[seq] as Int32Array
     members[seq] = withValue(before, index)
@@ -581,7 +587,7 @@ export class OrgStore implements OrgControl {
   removeMember(groupId: string, userId: string): void {
     const seq = this.#requireGroup(groupId)
     const index = this.#requireUser(userId)
-    if (seq === 0) return
+    this.#requireEditable(seq)
     const members = this.#memberArrays()
     const before = members[seq] as Int32Array
     members[seq] = withoutValue(before, index)

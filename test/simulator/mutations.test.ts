@@ -99,6 +99,8 @@ describe('org mutations', () => {
     expect(ev.events[1]!.target.map((t: Json) => t.type)).toEqual(['User', 'UserGroup'])
     sim.org.deleteGroup(groupId)
     expect((await get<Json>(sim, `/api/v1/groups/${groupId}`)).body.errorCode).toBe('E0000007')
+    const everyone = sim.org.groupIds()[0]!
+    expect(() => sim.org.removeMember(everyone, users[0]!)).toThrow(/BUILT_IN/)
     ev = await newEvents(mark)
     expect(types(ev.events)).toEqual(['group.lifecycle.delete'])
   })
