@@ -114,8 +114,16 @@ export interface UserRecord {
   deleted?: boolean
 }
 
+const slugs = new Map<string, string>()
+
+/** `José` → `jose` (memoized: names come from small word lists and this runs per generated user). */
 export function slug(s: string): string {
-  return s.normalize('NFD').replace(/[\u0300-\u036f]/g, '').toLowerCase().replace(/[^a-z0-9]+/g, '')
+  let out = slugs.get(s)
+  if (out === undefined) {
+    out = s.normalize('NFD').replace(/[\u0300-\u036f]/g, '').toLowerCase().replace(/[^a-z0-9]+/g, '')
+    if (slugs.size < 10_000) slugs.set(s, out)
+  }
+  return out
 }
 
 /** Base users' logins embed their index, which lets a login lookup skip a scan. */
