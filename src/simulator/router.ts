@@ -41,13 +41,12 @@ export function routeOf(path: string): Route | undefined {
 }
 
 /** The bucket a path counts against, even for paths we do not serve (Okta's table, okta-api.md §4). */
-export function bucketOf(method: string, path: string): BucketName {
+export function bucketOf(path: string): BucketName {
   if (path === '/oauth2/v1/token') return 'token'
   const route = routeOf(path)
   if (route) return route.bucket
   if (/^\/api\/v1\/apps(\/|$)/.test(path)) return 'apps'
   if (/^\/api\/v1\/groups(\/|$)/.test(path)) return 'groups'
   if (/^\/api\/v1\/users\/[^/]+\//.test(path)) return 'user'
-  void method
   return 'default'
 }

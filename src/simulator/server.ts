@@ -133,7 +133,7 @@ export class SimHttpServer {
     const qi = rawUrl.indexOf('?')
     const path = qi === -1 ? rawUrl : rawUrl.slice(0, qi)
     const query = new URLSearchParams(qi === -1 ? '' : rawUrl.slice(qi + 1))
-    const bucket = bucketOf(method, path)
+    const bucket = bucketOf(path)
     const rec: RecordedRequest = { method, url: rawUrl, path, bucket, status: 0, at }
     deps.requests.push(rec)
     this.#inflight++
