@@ -1,0 +1,44 @@
+import Database from 'better-sqlite3'
+import pg from 'pg'
+
+/**
+ * Runs read-only SQL against a destination URL as a user would (sqlite3 / psql), independent of
+ * the code under test. Postgres: the URL's `?schema=` (default `okta`) becomes the search_path;
+ * int8 comes back as a JS number, timestamptz as an ISO string, so both databases compare alike.
+ */
+export async function query<T = Record<string, unknown>>(url: string, sql: string, params: unknown[] = []): Promise<T[]> {
+  if (url.startsWith('sqlite:')) {
+    const db = new Database(url.slice('sqlite:'.length), { readonly: true })
+    try {
+      return db.prepare(sql).all(...params) as T[]
+    } finally {
+      db.close()
+    }
+  }
+  const u = new URL(url)
+  const schema = u.searchParams.get('schema') ?? 'okta'
+  u.search = ''
+  const client = new pg.Client({
+    connectionString: u.toString(),
+    types: {
+      getTypeParser: (oid: number, format?: 'text' | 'binary') => {
+        if (oid === 20 || oid === 1700) return (v: string) => Number(v) // int8, numeric
+        if (oid === 1184) return (v: string) => new Date(v).toISOString() // timestamptz
+        return pg.types.getTypeParser(oid, format)
+      },
+    } as pg.CustomTypesConfig,
+  })
+  await client.connect()
+  try {
+    await client.query(`SET search_path TO "${schema.replaceAll('"', '""')}"`)
+    return (await client.query(sql, params)).rows as T[]
+  } finally {
+    await client.end()
+  }
+}
+
+/** `count(*)` of a query's rows as a number on both databases. */
+export async function count(url: string, from: string, params: unknown[] = []): Promise<number> {
+  const rows = await query<{ n: number | string }>(url, `SELECT count(*) AS n FROM ${from}`, params)
+  return Number(rows[0]?.n ?? 0)
+}

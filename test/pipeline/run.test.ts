@@ -1,0 +1,123 @@
+import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest'
+import { defaultPipelineConfig } from '../../src/pipeline/defaults.ts'
+import { runPipeline } from '../../src/pipeline/run.ts'
+import type { PipelineConfig, RunSummary } from '../../src/pipeline/types.ts'
+import { startSimulator } from '../../src/simulator/index.ts'
+import type { Simulator } from '../../src/simulator/types.ts'
+import { destinationCases } from '../destinations/destinations.ts'
+import { count, query } from '../helpers/query.ts'
+
+const SIZE = { users: 300, groups: 12, apps: 6, logEvents: 600, logDays: 10 }
+
+function rowsOf(summary: RunSummary): Record<string, number> {
+  return Object.fromEntries(summary.resources.map((r) => [r.resource, r.rows]))
+}
+
+for (const dest of destinationCases()) {
+  describe(`pipeline run → ${dest.kind}`, () => {
+    let sim: Simulator
+    let config: PipelineConfig
+
+    beforeEach(async () => {
+      sim = await startSimulator({ seed: 11, size: SIZE })
+      config = defaultPipelineConfig({ orgUrl: sim.url, auth: { type: 'ssws', token: sim.token }, destination: dest.freshUrl() })
+    })
+    afterEach(async () => {
+      await sim.close()
+    })
+    afterAll(async () => {
+      await dest.cleanup()
+    })
+
+    it('loads the whole org, then only what changed, reflecting updates, removals and deletes', async () => {
+      const first = await runPipeline({ config })
+      expect(first.status).toBe('succeeded')
+      expect(first.exitCode).toBe(0)
+      const counts = sim.org.counts()
+      const url = config.destination
+      // Every user, DEPROVISIONED included (the default Okta listing hides them).
+      expect(await count(url, 'users')).toBe(counts.users)
+      expect(await count(url, "users WHERE status = 'DEPROVISIONED'")).toBeGreaterThan(0)
+      expect(await count(url, 'groups')).toBe(counts.groups)
+      expect(await count(url, 'group_users')).toBe(counts.memberships)
+      expect(await count(url, 'apps')).toBe(counts.apps)
+      expect(await count(url, 'apps_assigned')).toBe(counts.assignments)
+      expect(await count(url, 'system_log')).toBe(counts.logEvents)
+      expect(await count(url, 'system_log__target')).toBeGreaterThan(0)
+      const firstRequests = first.requests.total.requests
+
+      // A day in the org (the org clock is real time: Okta never publishes events from the future).
+      const userIds = [...sim.org.userIds()]
+      const edited = userIds[3]!
+      sim.org.updateUser(edited, { title: 'Chief Tester' })
+      const leaver = userIds.find((id) => sim.org.getUser(id)?.['status'] === 'ACTIVE' && id !== edited)!
+      sim.org.setUserStatus(leaver, 'DEPROVISIONED')
+      sim.org.deleteUser(leaver)
+      // Not Everyone (BUILT_IN): Okta refuses membership edits there.
+      const group = sim.org.groupIds().find((g, i) => i > 0 && sim.org.groupMemberIds(g).length > 1)!
+      const removedMember = sim.org.groupMemberIds(group)[0]!
+      sim.org.removeMember(group, removedMember)
+      const app = sim.org.appIds()[0]!
+      const unassigned = sim.org.appAssigneeIds(app)[0]!
+      sim.org.unassignUser(app, unassigned)
+      const goneApp = sim.org.appIds()[1]!
+      sim.org.deleteApp(goneApp)
+
+      const second = await runPipeline({ config })
+      expect(second.status).toBe('succeeded')
+      // One listing per resource, the members of the groups that changed (the edited group and the
+      // leaver's groups), the assignments of the two touched apps, one narrowing log query.
+      expect(second.requests.total.requests).toBeLessThan(firstRequests)
+      expect(second.requests.total.requests).toBeLessThanOrEqual(16)
+
+      const [row] = await query<{ title: string }>(url, `SELECT profile__title AS title FROM users WHERE id = '${edited}'`)
+      expect(row?.title).toBe('Chief Tester')
+      // Hard delete arrives through the System Log: the row stays, marked.
+      const [gone] = await query<{ deleted: unknown }>(url, `SELECT _deleted_at AS deleted FROM users WHERE id = '${leaver}'`)
+      expect(gone?.deleted).not.toBeNull()
+      const [membership] = await query<{ deleted: unknown }>(
+        url,
+        `SELECT _deleted_at AS deleted FROM group_users WHERE group_id = '${group}' AND user_id = '${removedMember}'`,
+      )
+      expect(membership?.deleted).not.toBeNull()
+      expect(await count(url, `group_users WHERE _deleted_at IS NULL`)).toBe(sim.org.counts().memberships)
+      const [assignment] = await query<{ deleted: unknown }>(
+        url,
+        `SELECT _deleted_at AS deleted FROM apps_assigned WHERE app_id = '${app}' AND user_id = '${unassigned}'`,
+      )
+      expect(assignment?.deleted).not.toBeNull()
+      const [appRow] = await query<{ deleted: unknown }>(url, `SELECT _deleted_at AS deleted FROM apps WHERE id = '${goneApp}'`)
+      expect(appRow?.deleted).not.toBeNull()
+      expect(await count(url, 'system_log')).toBe(sim.org.counts().logEvents)
+
+      // No changes: only the requests it must make.
+      const third = await runPipeline({ config })
+      expect(third.status).toBe('succeeded')
+      expect(third.requests.total.requests).toBeLessThanOrEqual(second.requests.total.requests)
+      expect(rowsOf(third)['group_users']).toBe(0)
+      expect(rowsOf(third)['system_log']).toBe(0)
+    })
+
+    it('records every load with its outcome and keeps other resources when one fails', async () => {
+      const restricted = 'restricted-token-without-logs'
+      await sim.close()
+      sim = await startSimulator({ seed: 11, size: SIZE, scopedTokens: { [restricted]: ['okta.users.read', 'okta.groups.read', 'okta.apps.read'] } })
+      config = { ...config, okta: { ...config.okta, orgUrl: sim.url, auth: { type: 'ssws', token: restricted } } }
+      const summary = await runPipeline({ config })
+      expect(summary.status).toBe('failed')
+      expect(summary.exitCode).toBe(2)
+      const log = summary.resources.find((r) => r.resource === 'system_log')!
+      expect(log.status).toBe('failed')
+      expect(log.error).toContain('okta.logs.read')
+      expect(summary.resources.filter((r) => r.resource !== 'system_log').every((r) => r.status === 'succeeded')).toBe(true)
+      expect(await count(config.destination, 'users')).toBe(sim.org.counts().users)
+      const loads = await query<{ resource: string; status: string; error: string | null }>(
+        config.destination,
+        'SELECT resource, status, error FROM _okta_elt_loads',
+      )
+      expect(loads).toHaveLength(6)
+      expect(loads.find((l) => l.resource === 'system_log')).toMatchObject({ status: 'failed' })
+      expect(JSON.stringify(loads)).not.toContain(restricted)
+    })
+  })
+}
