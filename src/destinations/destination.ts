@@ -1,5 +1,5 @@
 import type { Kysely } from 'kysely'
-import type { ColumnType, RowBatch, SchemaChange, TableDef } from '../schema/types.ts'
+import type { ColumnType, RowBatch, RowValue, SchemaChange, TableDef } from '../schema/types.ts'
 import type { StateRow, StateWrite } from '../state/types.ts'
 
 /**
@@ -53,6 +53,16 @@ export interface Destination {
   /** Recent loads, newest first. */
   readLoads(opts?: { limit?: number }): Promise<LoadRecord[]>
 
+  /**
+   * Reads one table's rows in primary-key order, `limit` at a time after the key `after` (keyset
+   * pagination), with every column including `_load_id` and `_deleted_at`. Values are encoded as
+   * `RowBatch` documents, so they can be written to another destination with a `copy` write.
+   */
+  readRows(table: string, opts: { after?: RowValue[]; limit: number }): Promise<{ columns: string[]; rows: RowValue[][] }>
+
+  /** Inserts load records copied from another destination (existing load ids are left alone). */
+  importLoads(loads: readonly LoadRecord[]): Promise<void>
+
   /** Row counts per data table (live rows and rows carrying `_deleted_at`). */
   countRows(): Promise<{ table: string; rows: number; deleted: number }[]>
 
@@ -75,8 +85,10 @@ export interface CommitBatch {
    * Row writes, applied in order (parents before children). `mode`:
    *  - `merge`: upsert by primary key; sets `_load_id`, clears `_deleted_at`.
    *  - `append`: insert, ignore rows whose primary key already exists (System Log dedupe by uuid).
+   *  - `copy`: upsert the rows exactly as given, `_load_id` and `_deleted_at` included (backfill
+   *    from another destination).
    */
-  writes: { mode: 'merge' | 'append'; rows: RowBatch }[]
+  writes: { mode: WriteMode; rows: RowBatch }[]
   /** Rows known gone: set `_deleted_at` (if not already set). Keys are primary-key values in PK column order. */
   deletes: { table: string; keys: (string | number)[][] }[]
   /**
@@ -89,6 +101,8 @@ export interface CommitBatch {
   /** Counts of this batch, added to the load's running totals. */
   counts: { rows: number }
 }
+
+export type WriteMode = 'merge' | 'append' | 'copy'
 
 export type LoadStatus = 'running' | 'succeeded' | 'failed' | 'interrupted'
 

@@ -5,7 +5,8 @@ import { CompiledQuery, Kysely, PostgresDialect, sql } from 'kysely'
 import type { RawBuilder } from 'kysely'
 import pg from 'pg'
 import pgCopy from 'pg-copy-streams'
-import type { ColumnType, RowBatch, TableDef } from '../schema/types.ts'
+import type { ColumnDef, ColumnType, RowBatch, RowValue, TableDef } from '../schema/types.ts'
+import type { WriteMode } from './destination.ts'
 import { DestinationSchemaError, DestinationUnreachableError, driverReason } from './errors.ts'
 import { qualify, quoteIdent } from './identifiers.ts'
 import type { LiveTable } from './live-schema.ts'
@@ -239,7 +240,7 @@ export class PostgresDestination extends SqlDestination {
     )
   }
 
-  protected async writeRows(tx: Tx, mode: 'merge' | 'append', table: LiveTable, batch: RowBatch, loadId: string): Promise<void> {
+  protected async writeRows(tx: Tx, mode: WriteMode, table: LiveTable, batch: RowBatch, loadId: string): Promise<void> {
     const ptx = tx as PgTx
     const shape = this.#shape(mode, table, batch.columns)
     const client = ptx.client
@@ -253,13 +254,13 @@ export class PostgresDestination extends SqlDestination {
     }
     ptx.used.add(shape.staging)
 
-    const rows = mode === 'merge' && shape.pkPos.length > 0 ? lastPerKey(batch.rows, shape) : batch.rows
+    const rows = mode !== 'append' && shape.pkPos.length > 0 ? lastPerKey(batch.rows, shape) : batch.rows
     const copy = client.query(pgCopy.from(shape.copySql))
     await pipeline(Readable.from(copyChunks(rows, shape)), copy)
-    await client.query(shape.insertSql, [loadId])
+    await client.query(shape.insertSql, mode === 'copy' ? [] : [loadId])
   }
 
-  #shape(mode: 'merge' | 'append', table: LiveTable, columns: readonly string[]): CopyShape {
+  #shape(mode: WriteMode, table: LiveTable, columns: readonly string[]): CopyShape {
     const key = `${table.version}\u0000${mode}\u0000${columns.join('\u0000')}`
     let shape = this.#shapes.get(key)
     if (shape !== undefined) return shape
@@ -267,7 +268,7 @@ export class PostgresDestination extends SqlDestination {
     const encode: CopyEncoder[] = []
     const casts: string[] = []
     for (const [i, name] of columns.entries()) {
-      if (isManagedColumn(name)) continue
+      if (mode !== 'copy' && isManagedColumn(name)) continue
       const col = table.byName.get(name)
       if (col === undefined) throw new DestinationSchemaError(`rows for ${table.def.name} carry column ${name}, which the table does not have`)
       idx.push(i)
@@ -278,10 +279,11 @@ export class PostgresDestination extends SqlDestination {
     const names = idx.map((i) => columns[i]!)
     const width = names.length
     const staging = `_okta_elt_stage_${width}`
-    const target = [...names, LOAD_ID, DELETED_AT].map(quoteIdent).join(', ')
+    const target = (mode === 'copy' ? names : [...names, LOAD_ID, DELETED_AT]).map(quoteIdent).join(', ')
+    const selected = mode === 'copy' ? casts : [...casts, '$1::text', 'null']
     const insertSql =
       `insert into ${qualify(this.#schema, table.def.name)} (${target}) ` +
-      `select ${[...casts, '$1::text', 'null'].join(', ')} from pg_temp.${quoteIdent(staging)}` +
+      `select ${selected.join(', ')} from pg_temp.${quoteIdent(staging)}` +
       conflictClause(table.def, names, mode, 'excluded')
     const pkPos = table.def.primaryKey.map((k) => names.indexOf(k))
     shape = {
@@ -296,6 +298,24 @@ export class PostgresDestination extends SqlDestination {
     if (this.#shapes.size >= SHAPE_CACHE_LIMIT) this.#shapes.clear()
     this.#shapes.set(key, shape)
     return shape
+  }
+
+  protected async queryArrays(query: CompiledQuery): Promise<unknown[][]> {
+    if (this.#pool === null) throw new Error('postgres destination is not open')
+    const r = await this.#pool.query({ text: query.sql, values: query.parameters as unknown[], rowMode: 'array' })
+    return r.rows as unknown[][]
+  }
+
+  protected selectColumn(column: ColumnDef): RawBuilder<unknown> {
+    // jsonb as its text: pg would JSON.parse it, rounding integers beyond 2^53.
+    return column.type === 'json' ? sql`${sql.id(column.name)}::text` : sql.id(column.name)
+  }
+
+  protected decodeValue(type: ColumnType, value: unknown): RowValue {
+    if (value === null || value === undefined) return null
+    if (value instanceof Date) return value.toISOString()
+    if (type === 'text' && typeof value !== 'string') return String(value)
+    return value as RowValue
   }
 
   protected tsParam(d: Date): Date {

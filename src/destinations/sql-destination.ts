@@ -2,7 +2,7 @@ import { hostname } from 'node:os'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { sql } from 'kysely'
 import type { CompiledQuery, Kysely, RawBuilder } from 'kysely'
-import type { ColumnDef, ColumnType, RowBatch, SchemaChange, TableDef } from '../schema/types.ts'
+import type { ColumnDef, ColumnType, RowBatch, RowValue, SchemaChange, TableDef } from '../schema/types.ts'
 import type { StateRow } from '../state/types.ts'
 import { OktaEltError } from '../util/errors.ts'
 import type { Logger } from '../util/log.ts'
@@ -14,6 +14,7 @@ import type {
   LoadRecord,
   LoadResult,
   LoadStatus,
+  WriteMode,
 } from './destination.ts'
 import { DestinationLockedError, DestinationSchemaError, DestinationWriteError, driverReason } from './errors.ts'
 import { liveTable, SchemaWorkspace } from './live-schema.ts'
@@ -85,7 +86,13 @@ export abstract class SqlDestination implements Destination {
   protected abstract sqlType(type: ColumnType, table: TableDef, column: string): string
   /** Statements that change `column` from `from` to `to`, keeping every value (empty: nothing to rewrite). */
   protected abstract widenSteps(table: LiveTable, column: string, from: ColumnType, to: ColumnType): RawBuilder<unknown>[]
-  protected abstract writeRows(tx: Tx, mode: 'merge' | 'append', table: LiveTable, rows: RowBatch, loadId: string): Promise<void>
+  protected abstract writeRows(tx: Tx, mode: WriteMode, table: LiveTable, rows: RowBatch, loadId: string): Promise<void>
+  /** Runs a read and returns its rows as arrays, in select-list order, exactly as the driver gives them. */
+  protected abstract queryArrays(query: CompiledQuery): Promise<unknown[][]>
+  /** The select-list expression for a column in `readRows` (e.g. jsonb as its exact text). */
+  protected abstract selectColumn(column: ColumnDef): RawBuilder<unknown>
+  /** A value as `queryArrays` returned it → its `RowBatch` encoding for the column type. */
+  protected abstract decodeValue(type: ColumnType, value: unknown): RowValue
   protected abstract deleteChildren(tx: Tx, table: LiveTable, parentIds: readonly string[]): Promise<void>
   protected abstract tsParam(d: Date): Date | string
   protected abstract jsonParam(value: unknown): unknown
@@ -251,6 +258,43 @@ export abstract class SqlDestination implements Destination {
         batches: Number(r.batches),
         error: r.error,
       }))
+    })
+  }
+
+  readRows(tableName: string, opts: { after?: RowValue[]; limit: number }): Promise<{ columns: string[]; rows: RowValue[][] }> {
+    return this.serialized(async () => {
+      this.#assertReady()
+      const table = this.#tables.get(tableName)
+      if (table === undefined) throw new DestinationSchemaError(`table ${tableName} does not exist in ${this.displayName}`)
+      const { columns, primaryKey } = table.def
+      if (primaryKey.length === 0) throw new DestinationSchemaError(`cannot page through ${tableName}: it has no primary key`)
+      const key = sql.join(primaryKey.map((k) => sql.id(k)))
+      // Keyset pagination: every page is an index range scan, however deep into the table.
+      const after = opts.after === undefined ? sql`` : sql`where (${key}) > (${sql.join(opts.after.map((v) => sql`${v}`))})`
+      const query = sql`select ${sql.join(columns.map((c) => this.selectColumn(c)))} from ${this.tableRef(tableName)} ${after} order by ${key} limit ${opts.limit}`
+      const raw = await this.queryArrays(query.compile(this.kysely))
+      const types = columns.map((c) => c.type)
+      return { columns: columns.map((c) => c.name), rows: raw.map((r) => r.map((v, i) => this.decodeValue(types[i]!, v))) }
+    })
+  }
+
+  importLoads(loads: readonly LoadRecord[]): Promise<void> {
+    return this.serialized(async () => {
+      this.#assertReady()
+      for (let i = 0; i < loads.length; i += KEYS_PER_STATEMENT) {
+        const rows = loads.slice(i, i + KEYS_PER_STATEMENT).map((l) => ({
+          load_id: l.loadId,
+          run_id: l.runId,
+          resource: l.resource,
+          status: l.status,
+          started_at: this.tsParam(l.startedAt),
+          finished_at: l.finishedAt === null ? null : this.tsParam(l.finishedAt),
+          rows: l.rows,
+          batches: l.batches,
+          error: l.error,
+        }))
+        if (rows.length > 0) await this.meta.insertInto('_okta_elt_loads').values(rows).onConflict((oc) => oc.column('load_id').doNothing()).execute()
+      }
     })
   }
 

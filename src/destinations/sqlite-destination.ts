@@ -1,8 +1,8 @@
 import Database from 'better-sqlite3'
 import { Kysely, SqliteDialect, sql } from 'kysely'
 import type { CompiledQuery, RawBuilder } from 'kysely'
-import type { ColumnType, RowBatch, TableDef } from '../schema/types.ts'
-import type { DestinationCapabilities } from './destination.ts'
+import type { ColumnDef, ColumnType, RowBatch, RowValue, TableDef } from '../schema/types.ts'
+import type { DestinationCapabilities, WriteMode } from './destination.ts'
 import { DestinationSchemaError, DestinationUnreachableError, driverReason } from './errors.ts'
 import { quoteIdent } from './identifiers.ts'
 import type { LiveTable } from './live-schema.ts'
@@ -22,6 +22,8 @@ type Statement = Database.Statement
 export const PORTABLE_CAPABILITIES: DestinationCapabilities = Object.freeze({ maxIdentifierBytes: 63, maxColumns: 1500 })
 
 const BUSY_TIMEOUT_MS = 10_000
+const MIN_SAFE = BigInt(Number.MIN_SAFE_INTEGER)
+const MAX_SAFE = BigInt(Number.MAX_SAFE_INTEGER)
 const STATEMENT_CACHE_LIMIT = 500
 
 interface RowShape {
@@ -211,11 +213,11 @@ export class SqliteDestination extends SqlDestination {
     stmt.run(JSON.stringify(parentIds))
   }
 
-  protected async writeRows(_tx: Tx, mode: 'merge' | 'append', table: LiveTable, batch: RowBatch, loadId: string): Promise<void> {
+  protected async writeRows(_tx: Tx, mode: WriteMode, table: LiveTable, batch: RowBatch, loadId: string): Promise<void> {
     const shape = this.#shape(mode, table, batch.columns)
     const { stmt, idx, bind, params } = shape
     const n = idx.length
-    params[n] = loadId
+    if (mode !== 'copy') params[n] = loadId
     for (const row of batch.rows) {
       for (let j = 0; j < n; j++) {
         const v = row[idx[j]!] ?? null
@@ -226,14 +228,14 @@ export class SqliteDestination extends SqlDestination {
     }
   }
 
-  #shape(mode: 'merge' | 'append', table: LiveTable, columns: readonly string[]): RowShape {
+  #shape(mode: WriteMode, table: LiveTable, columns: readonly string[]): RowShape {
     const key = `${table.version}\u0000${mode}\u0000${columns.join('\u0000')}`
     let shape = this.#shapes.get(key)
     if (shape !== undefined) return shape
     const idx: number[] = []
     const bind: (Binder | null)[] = []
     for (const [i, name] of columns.entries()) {
-      if (isManagedColumn(name)) continue
+      if (mode !== 'copy' && isManagedColumn(name)) continue
       const col = table.byName.get(name)
       if (col === undefined) throw new DestinationSchemaError(`rows for ${table.def.name} carry column ${name}, which the table does not have`)
       idx.push(i)
@@ -242,9 +244,31 @@ export class SqliteDestination extends SqlDestination {
     const names = idx.map((i) => columns[i]!)
     const sqlText = upsertSql(table.def, names, mode)
     if (this.#shapes.size >= STATEMENT_CACHE_LIMIT) this.#shapes.clear()
-    shape = { stmt: this.#handle.prepare(sqlText), idx, bind, params: new Array<unknown>(names.length + 1).fill(null) }
+    const width = mode === 'copy' ? names.length : names.length + 1
+    shape = { stmt: this.#handle.prepare(sqlText), idx, bind, params: new Array<unknown>(width).fill(null) }
     this.#shapes.set(key, shape)
     return shape
+  }
+
+  protected async queryArrays(query: CompiledQuery): Promise<unknown[][]> {
+    // safeIntegers: every INTEGER as a BigInt, so ids and counts beyond 2^53 survive the copy.
+    return this.#handle.prepare(query.sql).raw(true).safeIntegers(true).all(query.parameters as unknown[]) as unknown[][]
+  }
+
+  protected selectColumn(column: ColumnDef): RawBuilder<unknown> {
+    return sql.id(column.name)
+  }
+
+  protected decodeValue(type: ColumnType, value: unknown): RowValue {
+    if (value === null || value === undefined) return null
+    if (typeof value === 'bigint') {
+      if (type === 'boolean') return value !== 0n
+      if (type === 'double') return Number(value)
+      if (type === 'bigint') return value >= MIN_SAFE && value <= MAX_SAFE ? Number(value) : value
+      return value.toString()
+    }
+    if (type === 'boolean' && typeof value === 'number') return value !== 0
+    return value as RowValue
   }
 
   protected tsParam(d: Date): string {

@@ -1,12 +1,12 @@
 import Database from 'better-sqlite3'
 import { existsSync } from 'node:fs'
 import { resolve } from 'node:path'
-import type { DemoOptions, DemoQuery, DemoResult } from '../cli/commands/demo.ts'
 import { openDestination } from '../destinations/index.ts'
 import { startSimulator } from '../simulator/index.ts'
 import type { OrgControl, Simulator } from '../simulator/types.ts'
 import { defaultPipelineConfig } from './defaults.ts'
 import { runPipeline } from './run.ts'
+import type { DemoOptions, DemoQuery, DemoResult } from './types.ts'
 
 const MINUTE_MS = 60_000
 

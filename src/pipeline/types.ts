@@ -95,4 +95,61 @@ export interface ProgressEvent {
   waitMs: number
 }
 
+/**
+ * What `okta-elt demo` asks of `runDemo` (demo.ts):
+ * start the simulator in-process with a seeded org, run the pipeline into `dbPath` (a second
+ * demo against the same file is an incremental run), close everything, and return the summary
+ * plus a few example queries already executed against the file. The CLI does all the printing.
+ */
+export interface DemoOptions {
+  /** SQLite file to load into. Default `./okta-demo.db`. */
+  dbPath: string
+  /** Simulated org size (users); the rest of the org scales with it. */
+  users?: number
+  seed?: number
+  logger: Logger
+  signal?: AbortSignal
+}
+
+export interface DemoResult {
+  summary: RunSummary
+  /** The simulator's base URL while it ran. */
+  simulatorUrl: string
+  queries: DemoQuery[]
+}
+
+export interface DemoQuery {
+  title: string
+  sql: string
+  columns: string[]
+  rows: unknown[][]
+}
+
+/**
+ * What `okta-elt backfill` asks of `runBackfill` (backfill.ts). Two modes:
+ *  - `extract` (no --from): a full extraction from Okta into `config.destination` (= --to) with
+ *    its own fresh state; the configured destination is untouched.
+ *  - `copy` (--from): copy every data table, the schema record and the cursor state from `from`
+ *    to `to` in batches, verified by row counts. Needs no Okta credentials.
+ */
+export type BackfillOptions = BackfillRequest & { logger: Logger; signal?: AbortSignal }
+
+export type BackfillRequest =
+  | { mode: 'extract'; config: PipelineConfig }
+  | { mode: 'copy'; from: string; to: string; lockWaitMs: number }
+
+export type BackfillResult = { mode: 'extract'; summary: RunSummary } | { mode: 'copy'; copy: CopySummary }
+
+export interface CopySummary {
+  from: string
+  to: string
+  status: 'succeeded' | 'failed' | 'interrupted'
+  durationMs: number
+  /** Rows copied per table (verified equal on both sides when succeeded). */
+  tables: { table: string; rows: number }[]
+  stateRows: number
+  /** One line, no secrets, when not succeeded. */
+  error?: string
+}
+
 export type { Logger }

@@ -1,6 +1,5 @@
-import type { PipelineConfig, RunSummary } from '../../pipeline/types.ts'
+import type { BackfillRequest, BackfillResult, CopySummary } from '../../pipeline/types.ts'
 import { UsageError } from '../../util/errors.ts'
-import type { Logger } from '../../util/log.ts'
 import { buildPipelineConfig, readConfigFile, DEFAULTS } from '../config.ts'
 import { redactUrl, validateDestinationUrl } from '../destination-url.ts'
 import type { CliIo } from '../io.ts'
@@ -10,34 +9,6 @@ import { safeStringify } from '../output/json-lines-logger.ts'
 import { failureLine, renderRunSummary } from '../output/run-summary.ts'
 import { runExitCode } from './run.ts'
 import { registerSecrets, registerUrlPassword, withInterrupt, type GlobalOptions } from './common.ts'
-
-/**
- * What `okta-elt backfill` asks of `runBackfill` (src/pipeline/backfill.ts, implemented by the
- * pipeline). Two modes:
- *  - `extract` (no --from): a full extraction from Okta into `config.destination` (= --to) with
- *    its own fresh state; the configured destination is untouched.
- *  - `copy` (--from): copy every data table, the schema record and the cursor state from `from`
- *    to `to` in batches, verified by row counts. Needs no Okta credentials.
- */
-export type BackfillOptions = BackfillRequest & { logger: Logger; signal?: AbortSignal }
-
-export type BackfillRequest =
-  | { mode: 'extract'; config: PipelineConfig }
-  | { mode: 'copy'; from: string; to: string; lockWaitMs: number }
-
-export type BackfillResult = { mode: 'extract'; summary: RunSummary } | { mode: 'copy'; copy: CopySummary }
-
-export interface CopySummary {
-  from: string
-  to: string
-  status: 'succeeded' | 'failed' | 'interrupted'
-  durationMs: number
-  /** Rows copied per table (verified equal on both sides when succeeded). */
-  tables: { table: string; rows: number }[]
-  stateRows: number
-  /** One line, no secrets, when not succeeded. */
-  error?: string
-}
 
 export interface BackfillCommandOptions extends GlobalOptions {
   to: string

@@ -1,5 +1,4 @@
-import type { RunSummary } from '../../pipeline/types.ts'
-import type { Logger } from '../../util/log.ts'
+import type { DemoQuery, DemoResult } from '../../pipeline/types.ts'
 import type { CliIo } from '../io.ts'
 import { createCliLogger } from '../output/cli-logger.ts'
 import { formatTable } from '../output/format.ts'
@@ -7,36 +6,6 @@ import { safeStringify } from '../output/json-lines-logger.ts'
 import { failureLine, renderRunSummary } from '../output/run-summary.ts'
 import { runExitCode } from './run.ts'
 import { withInterrupt, type GlobalOptions } from './common.ts'
-
-/**
- * What `okta-elt demo` asks of `runDemo` (src/pipeline/demo.ts, implemented by the pipeline):
- * start the simulator in-process with a seeded org, run the pipeline into `dbPath` (a second
- * demo against the same file is an incremental run), close everything, and return the summary
- * plus a few example queries already executed against the file. The CLI does all the printing.
- */
-export interface DemoOptions {
-  /** SQLite file to load into. Default `./okta-demo.db`. */
-  dbPath: string
-  /** Simulated org size (users); the rest of the org scales with it. */
-  users?: number
-  seed?: number
-  logger: Logger
-  signal?: AbortSignal
-}
-
-export interface DemoResult {
-  summary: RunSummary
-  /** The simulator's base URL while it ran. */
-  simulatorUrl: string
-  queries: DemoQuery[]
-}
-
-export interface DemoQuery {
-  title: string
-  sql: string
-  columns: string[]
-  rows: unknown[][]
-}
 
 export interface DemoCommandOptions extends GlobalOptions {
   db: string
