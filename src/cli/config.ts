@@ -2,6 +2,8 @@ import { readFile } from 'node:fs/promises'
 import { dirname, resolve } from 'node:path'
 import type { z } from 'zod'
 import type { OktaAuth, PipelineConfig } from '../pipeline/types.ts'
+import { DEFAULT_OKTA_SETTINGS } from '../pipeline/defaults.ts'
+import { DEFAULT_EXTRACT_OPTIONS } from '../resources/options.ts'
 import { RESOURCE_NAMES, type ResourceName } from '../resources/types.ts'
 import { UsageError } from '../util/errors.ts'
 import { configFileSchema, KNOWN_KEYS, LITERAL_SECRET_KEYS, type ConfigFile } from './config-schema.ts'
@@ -41,14 +43,12 @@ export const CONFIG_ENV_VARS: readonly string[] = Object.freeze([
 
 export const DEFAULT_OAUTH_SCOPES = ['okta.users.read', 'okta.groups.read', 'okta.apps.read', 'okta.logs.read']
 
+/** The config file's defaults, in its own units; the values themselves live with their owners. */
 export const DEFAULTS = Object.freeze({
-  rateLimitShare: 0.9,
-  maxInFlight: 4,
-  requestTimeoutMs: 30_000,
-  maxRetries: 6,
-  lookbackMinutes: 5,
-  systemLogStartDays: 90,
-  childConcurrency: 4,
+  ...DEFAULT_OKTA_SETTINGS,
+  lookbackMinutes: DEFAULT_EXTRACT_OPTIONS.lookbackMs / 60_000,
+  systemLogStartDays: DEFAULT_EXTRACT_OPTIONS.systemLogStartMs / 86_400_000,
+  childConcurrency: DEFAULT_EXTRACT_OPTIONS.childConcurrency,
   lockWaitSeconds: 0,
 })
 
