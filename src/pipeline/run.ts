@@ -12,6 +12,7 @@ import { describeError, OktaEltError } from '../util/errors.ts'
 import { silentLogger, type Logger } from '../util/log.ts'
 import { countingClient } from './counting-client.ts'
 import { readAhead } from './read-ahead.ts'
+import { testHooksFromEnv } from './test-hooks.ts'
 import { toCommitBatch } from './to-commit-batch.ts'
 import type { ResourceSummary, RunOptions, RunStatus, RunSummary } from './types.ts'
 
@@ -27,7 +28,8 @@ export async function runPipeline(options: RunOptions): Promise<RunSummary> {
   const runId = randomUUID()
   const startedAt = new Date()
 
-  const destination = openDestination(config.destination, { logger })
+  // testHooksFromEnv(): {} unless the reliability suite set OKTA_ELT_TEST_KILL_AT (see test-hooks.ts).
+  const destination = openDestination(config.destination, { logger, ...testHooksFromEnv() })
   let client: OktaHttpClient | undefined
   let locked = false
   try {
