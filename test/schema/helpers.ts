@@ -4,9 +4,9 @@ import { expect } from 'vitest'
 import { Normalizer } from '../../src/schema/index.ts'
 import type { NormalizeResult, RowBatch, RowValue, TableDef, TableHints } from '../../src/schema/index.ts'
 
-const samples = fileURLToPath(new URL('../../../shared/okta-samples/', import.meta.url))
+const samples = fileURLToPath(new URL('../fixtures/okta-samples/', import.meta.url))
 
-/** A fresh parse of one payload from ../shared/okta-samples. */
+/** A fresh parse of one payload from test/fixtures/okta-samples (copies of ../shared/okta-samples). */
 export function sample(name: string): Record<string, unknown> {
   return JSON.parse(readFileSync(`${samples}${name}`, 'utf8')) as Record<string, unknown>
 }

@@ -44,6 +44,8 @@ export async function simulateCommand(opts: SimulateCommandOptions, io: CliIo, u
     if (code === 'EADDRNOTAVAIL') throw new UsageError(`simulate: cannot listen on ${opts.host} (not an address of this machine)`)
     throw err
   }
+  // Listen for Ctrl-C before announcing it: a signal sent as soon as the banner is read must stop us cleanly.
+  const stopped = until ?? waitForSignal(io)
   try {
     const counts = sim.org.counts()
     // Listening on every interface: the pipeline on this machine reaches it through loopback.
@@ -57,7 +59,7 @@ export async function simulateCommand(opts: SimulateCommandOptions, io: CliIo, u
         `  OKTA_ORG_URL=${reachable} OKTA_API_TOKEN=${sim.token} okta-elt run --destination sqlite:./okta-sim.db\n` +
         `\nPress Ctrl-C to stop.\n`,
     )
-    await (until ?? waitForSignal(io))
+    await stopped
     io.stderr.write('okta-elt: simulator stopped\n')
     return 0
   } finally {
