@@ -3,12 +3,15 @@ import { existsSync } from 'node:fs'
 import { resolve } from 'node:path'
 import { openDestination } from '../destinations/index.ts'
 import { startSimulator } from '../simulator/index.ts'
+import { unit } from '../simulator/random.ts'
 import type { OrgControl, Simulator } from '../simulator/types.ts'
 import { defaultPipelineConfig } from './defaults.ts'
 import { runPipeline } from './run.ts'
 import type { DemoOptions, DemoQuery, DemoResult } from './types.ts'
 
 const MINUTE_MS = 60_000
+/** Keeps the demo's draws independent of the simulator's own generation streams. */
+const DEMO_SALT = 0xde70
 
 /**
  * `okta-elt demo`: a seeded org in an in-process simulator, loaded into a SQLite file.
@@ -70,13 +73,14 @@ async function readPriorRuns(dbPath: string): Promise<Date[]> {
 }
 
 /**
- * One simulated day of org activity, deterministic in (seed, day): profile edits on ~1% of
+ * One simulated day of org activity, deterministic in (seed, day) so that replays match: profile edits on ~1% of
  * users, joiners, leavers (deprovisioned), one hard delete, membership and assignment churn.
  */
 function applyDay(sim: Simulator, day: number, seed: number, at: Date): void {
   sim.clock.set(at)
   const org = sim.org
-  const random = mulberry32(seed * 1_000 + day)
+  let draws = 0
+  const random = (): number => unit(seed, day * 1_000_000 + draws++, DEMO_SALT)
   const pick = <T>(items: readonly T[]): T => items[Math.floor(random() * items.length)]!
   const userIds = [...org.userIds()]
   const live = userIds.filter((id) => org.getUser(id)?.['status'] !== 'DEPROVISIONED')
@@ -163,17 +167,5 @@ function runExampleQueries(dbPath: string): DemoQuery[] {
     })
   } finally {
     db.close()
-  }
-}
-
-/** Small deterministic PRNG: the demo's changes must be the same on every replay. */
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0
-    let t = a
-    t = Math.imul(t ^ (t >>> 15), t | 1)
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
   }
 }
