@@ -7,6 +7,7 @@ const PAGE_SIZE = 200
  * Groups with `expand=stats`. A group changes through its profile (`lastUpdated`) or its members
  * (`lastMembershipUpdated`); the watermark is the max of both. Listing order is not by time, so
  * only the last batch advances the watermark. Deletes come from the System Log or a full refresh.
+ * Cursor: `{ watermark, seen: { groupId: "lastUpdated,lastMembershipUpdated" } }` (see `WatermarkCursor`).
  */
 export const groups: ResourceDefinition = {
   name: 'groups',
@@ -15,7 +16,7 @@ export const groups: ResourceDefinition = {
   writeMode: 'merge',
   pageSize: PAGE_SIZE,
   cursorStrategy:
-    'watermark on max(lastUpdated, lastMembershipUpdated): filter=lastUpdated gt "…" or lastMembershipUpdated gt "…", advanced at the end of the listing; full refresh sweeps groups no longer listed',
+    'watermark on max(lastUpdated, lastMembershipUpdated): filter=lastUpdated gt "…" or lastMembershipUpdated gt "…", advanced at the end of the listing; groups of the overlap already loaded at the same timestamps are skipped; full refresh sweeps groups no longer listed',
   extract: watermarkExtractor({
     resource: 'groups',
     path: '/api/v1/groups',

@@ -1,3 +1,4 @@
+import { succeeded, targetIds } from './strategies/log-events.ts'
 import { logPollingExtractor, type LogPollingSpec } from './strategies/log-polling.ts'
 import type { ResourceDefinition, ResourceName } from './types.ts'
 
@@ -27,25 +28,6 @@ export const deletionsFromEvents: NonNullable<LogPollingSpec['derive']> = (event
     }
   }
   return { deletes: [...keys].map(([resource, k]) => ({ resource, keys: k })), sweeps }
-}
-
-function succeeded(event: Record<string, unknown>): boolean {
-  const outcome = event['outcome']
-  if (outcome === null || typeof outcome !== 'object') return true
-  const result = (outcome as Record<string, unknown>)['result']
-  return result === undefined || result === null || result === 'SUCCESS'
-}
-
-function targetIds(event: Record<string, unknown>, type: string): string[] {
-  const targets = event['target']
-  if (!Array.isArray(targets)) return []
-  const ids: string[] = []
-  for (const t of targets as unknown[]) {
-    if (t === null || typeof t !== 'object') continue
-    const target = t as Record<string, unknown>
-    if (target['type'] === type && typeof target['id'] === 'string') ids.push(target['id'])
-  }
-  return ids
 }
 
 /** The System Log, appended and de-duplicated by `uuid`, polled from a saved `next` link. */

@@ -13,6 +13,28 @@ function rowsOf(summary: RunSummary): Record<string, number> {
   return Object.fromEntries(summary.resources.map((r) => [r.resource, r.rows]))
 }
 
+/**
+ * The simulator's requests attributed to the resource that made them (paths are shared: the
+ * `groups` listing asks for stats, `group_users`' for a membership filter; `apps_assigned` lists
+ * apps too, and queries the log bounded by `until`, where `system_log` polls).
+ */
+function requestsPerResource(requests: Simulator['requests'], base: string): Record<string, number> {
+  const counts: Record<string, number> = {}
+  const add = (name: string): void => {
+    counts[name] = (counts[name] ?? 0) + 1
+  }
+  for (const r of requests) {
+    const params = new URL(r.url, base).searchParams
+    if (r.path === '/api/v1/users') add('users')
+    else if (r.path === '/api/v1/groups') add(params.get('expand') === 'stats' ? 'groups' : 'group_users')
+    else if (/^\/api\/v1\/groups\/[^/]+\/users$/.test(r.path)) add('group_users')
+    else if (r.path === '/api/v1/apps' || /^\/api\/v1\/apps\/[^/]+\/users$/.test(r.path)) add('apps or apps_assigned')
+    else if (r.path === '/api/v1/logs') add(params.has('until') ? 'apps_assigned' : 'system_log')
+    else add(r.path)
+  }
+  return counts
+}
+
 for (const dest of destinationCases()) {
   describe(`pipeline run → ${dest.kind}`, () => {
     let sim: Simulator
@@ -90,12 +112,23 @@ for (const dest of destinationCases()) {
       expect(appRow?.deleted).not.toBeNull()
       expect(await count(url, 'system_log')).toBe(sim.org.counts().logEvents)
 
-      // No changes: only the requests it must make.
+      // No changes, right after a run with changes (inside every lookback window): nothing loaded,
+      // and only the requests it must make: one listing or query per resource, apps listed twice
+      // (apps, and apps_assigned's plan), no member or assignee pulls.
+      const before = sim.requests.length
       const third = await runPipeline({ config })
       expect(third.status).toBe('succeeded')
-      expect(third.requests.total.requests).toBeLessThanOrEqual(second.requests.total.requests)
-      expect(rowsOf(third)['group_users']).toBe(0)
-      expect(rowsOf(third)['system_log']).toBe(0)
+      expect(rowsOf(third)).toEqual({ users: 0, groups: 0, group_users: 0, apps: 0, apps_assigned: 0, system_log: 0 })
+      expect(requestsPerResource(sim.requests.slice(before), sim.url)).toEqual({
+        users: 1,
+        groups: 1,
+        group_users: 1,
+        'apps or apps_assigned': 2,
+        apps_assigned: 1,
+        system_log: 1,
+      })
+      expect(third.requests.total.requests).toBe(7)
+      expect(third.requests.total.retries).toBe(0)
     })
 
     it('records every load with its outcome and keeps other resources when one fails', async () => {

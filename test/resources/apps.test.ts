@@ -1,4 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest'
+import { RESOURCES } from '../../src/resources/index.ts'
 import { Mirror, run, startOrg, type Org } from './harness.ts'
 
 const MINUTE = 60_000
@@ -12,23 +13,92 @@ const memberPulls = (requests: readonly { path: string }[]) => requests.filter((
 describe('apps extractor', () => {
   let org: Org
   afterEach(async () => org?.close())
+  const versions = (mirror: Mirror): Record<string, string> => (mirror.cursor('apps') as { versions: Record<string, string> }).versions
 
-  it('lists every app each run and sweeps apps that disappeared', async () => {
+  it('lists every app each run but writes only new or changed ones, and marks vanished apps deleted by key', async () => {
     org = await startOrg({ size: { users: 100, groups: 4, apps: 8, logEvents: 0 } })
     const mirror = new Mirror()
     const first = await run(org, mirror, 'apps')
     expect(first.requests).toHaveLength(1)
     expect(new URL(first.requests[0]!.url, org.sim.url).searchParams.get('limit')).toBe('200')
     expect(mirror.liveKeys('apps')).toEqual([...org.sim.org.appIds()].sort())
+    // No saved versions yet: everything written, and the table reconciled by a sweep.
     expect(first.batches.at(-1)!.sweep).toEqual({ resource: 'apps' })
+    expect(versions(mirror)).toEqual(Object.fromEntries(first.records.map((a) => [a['id'], a['lastUpdated']])))
 
-    const victim = org.sim.org.appIds()[2]!
+    const quiet = await run(org, mirror, 'apps')
+    expect(quiet.requests).toHaveLength(1)
+    expect(quiet.records).toEqual([])
+    expect(quiet.batches.some((b) => b.sweep || b.deletes)).toBe(false)
+
+    const [victim, stale] = org.sim.org.appIds().slice(2, 4) as [string, string]
     org.sim.clock.advance(MINUTE)
     org.sim.org.deleteApp(victim)
+    const created = org.sim.org.createApp('Brand New')
+    // As if `stale` had changed in Okta since we loaded it (the simulator has no app update).
+    versions(mirror)[stale] = '2001-01-01T00:00:00.000Z'
     const second = await run(org, mirror, 'apps')
     expect(second.requests).toHaveLength(1)
+    expect(second.records.map((a) => a['id']).sort()).toEqual([created, stale].sort())
+    // A set difference, not a sweep: a sweep would also hit the six unchanged apps this load did not write.
+    expect(second.batches.some((b) => b.sweep)).toBe(false)
+    expect(second.batches.flatMap((b) => b.deletes ?? [])).toEqual([{ resource: 'apps', keys: [[victim]] }])
     expect(mirror.deletedKeys('apps')).toEqual([victim])
-    expect(mirror.liveKeys('apps')).toHaveLength(7)
+    expect(mirror.liveKeys('apps')).toEqual([...org.sim.org.appIds()].sort())
+    expect(Object.keys(versions(mirror)).sort()).toEqual([...org.sim.org.appIds()].sort())
+  })
+
+  it('a crash mid-listing keeps every saved id in the cursor and claims only apps committed', async () => {
+    // 250 apps: two pages.
+    org = await startOrg({ size: { users: 100, groups: 4, apps: 250, logEvents: 0 } })
+    const mirror = new Mirror()
+    // A first run that dies after page 1: the cursor names exactly the 200 apps written.
+    const crashed = await run(org, mirror, 'apps', { crashAfter: 1 })
+    expect(crashed.records).toHaveLength(200)
+    expect(Object.keys(versions(mirror)).sort()).toEqual(mirror.liveKeys('apps'))
+    expect(mirror.cursor('apps')).not.toHaveProperty('listedAt')
+
+    const apps = org.sim.org.appIds()
+    const goneEarly = apps[5]!
+    org.sim.clock.advance(MINUTE)
+    org.sim.org.deleteApp(goneEarly)
+    await run(org, mirror, 'apps')
+    expect(mirror.deletedKeys('apps')).toEqual([goneEarly])
+    expect(mirror.liveKeys('apps')).toEqual([...org.sim.org.appIds()].sort())
+
+    // Another crash after page 1, with an app deleted and one created (on page 2): the deleted app
+    // stays in the cursor until a complete listing proves it gone; the new one is not named yet.
+    const goneLater = org.sim.org.appIds()[10]!
+    org.sim.org.deleteApp(goneLater)
+    const created = org.sim.org.createApp('Late Arrival')
+    const partial = await run(org, mirror, 'apps', { crashAfter: 1 })
+    expect(partial.records).toEqual([])
+    expect(versions(mirror)).toHaveProperty(goneLater)
+    expect(versions(mirror)).not.toHaveProperty(created)
+    const resumed = await run(org, mirror, 'apps')
+    expect(resumed.records.map((a) => a['id'])).toEqual([created])
+    expect(mirror.deletedKeys('apps')).toEqual([goneEarly, goneLater].sort())
+    expect(mirror.liveKeys('apps')).toEqual([...org.sim.org.appIds()].sort())
+    expect((await run(org, mirror, 'apps')).records).toEqual([])
+  })
+
+  it('a full refresh, or a cursor without versions, writes every app and reconciles by a sweep', async () => {
+    org = await startOrg({ size: { users: 100, groups: 4, apps: 6, logEvents: 0 } })
+    const mirror = new Mirror()
+    await run(org, mirror, 'apps')
+    const full = await run(org, mirror, 'apps', { fullRefresh: true })
+    expect(full.records).toHaveLength(6)
+    expect(full.batches.at(-1)!.sweep).toEqual({ resource: 'apps' })
+    expect(mirror.liveKeys('apps')).toHaveLength(6)
+
+    // A cursor written before versions were kept.
+    mirror.commit(RESOURCES.apps, { resource: 'apps', records: [], state: [{ resource: 'apps', parentId: '', cursor: { listedAt: '2024-01-01T00:00:00.000Z' } }] }, mirror.newLoad())
+    const victim = org.sim.org.appIds()[0]!
+    org.sim.org.deleteApp(victim)
+    const legacy = await run(org, mirror, 'apps')
+    expect(legacy.records).toHaveLength(5)
+    expect(mirror.deletedKeys('apps')).toEqual([victim])
+    expect(Object.keys(versions(mirror))).toHaveLength(5)
   })
 })
 
@@ -69,7 +139,9 @@ describe('apps_assigned extractor', () => {
     const selected = ['apps', 'apps_assigned', 'system_log'] as const
     const first = await run(org, mirror, 'apps_assigned', { selected })
     expect(memberPulls(first.requests)).toHaveLength(10)
-    expect(mirror.cursor('apps_assigned')).toEqual({ passStartedAt: expect.any(String) })
+    // Every app re-pulled: nothing before the pass is left to find in the log.
+    const { passStartedAt } = mirror.cursor('apps_assigned') as { passStartedAt: string }
+    expect(mirror.cursor('apps_assigned')).toEqual({ passStartedAt, logSince: passStartedAt })
 
     org.sim.clock.advance(MINUTE)
     const quiet = await run(org, mirror, 'apps_assigned', { selected })
@@ -79,7 +151,10 @@ describe('apps_assigned extractor', () => {
     const logQuery = new URL(quiet.requests.find((r) => r.path === '/api/v1/logs')!.url, org.sim.url).searchParams
     expect(logQuery.get('until')).toBeTruthy()
     expect(logQuery.get('since')).toBeTruthy()
-    expect(logQuery.get('filter')).toBe('eventType sw "application.user_membership" or eventType sw "application.lifecycle"')
+    expect(logQuery.get('since')).toBe(passStartedAt)
+    expect(logQuery.get('filter')).toBe(
+      'eventType sw "application.user_membership" or eventType sw "application.lifecycle" or eventType eq "user.lifecycle.delete.completed"',
+    )
 
     // An app we hold no cursor for (never pulled in full) is pulled even without events.
     const uncovered = org.sim.org.appIds()[5]!
@@ -122,6 +197,91 @@ describe('apps_assigned extractor', () => {
     await run(org, mirror, 'apps_assigned', { selected: ['apps_assigned', 'system_log'] })
     expect(mirror.deletedKeys('apps_assigned')).toEqual(victimRows)
     expect(mirror.cursor('apps_assigned', victim)).toBeUndefined()
+    expect(mirror.liveKeys('apps_assigned')).toEqual(assignments(org))
+  })
+
+  it('a pass right after a narrowed pass skips the events already acted upon, but not a late one in the overlap', async () => {
+    org = await startOrg({ size: { users: 200, groups: 4, apps: 8, logEvents: 0 } })
+    const mirror = new Mirror()
+    const opts = { selected: ['apps', 'apps_assigned', 'system_log'] as const, options: { lookbackMs: 5 * MINUTE } }
+    await run(org, mirror, 'apps_assigned', opts)
+    org.sim.clock.advance(MINUTE)
+    const [touched, other, lateApp] = org.sim.org.appIds().slice(0, 3) as [string, string, string]
+    const user = [...org.sim.org.userIds()].find((u) => !org.sim.org.appAssigneeIds(touched).includes(u))!
+    org.sim.org.assignUser(touched, user)
+    org.sim.clock.advance(1000)
+
+    const narrowed = await run(org, mirror, 'apps_assigned', opts)
+    expect(memberPulls(narrowed.requests)).toEqual([touched])
+    const cursor = mirror.cursor('apps_assigned') as { passStartedAt: string; logSince: string; seenEvents: Record<string, string> }
+    // The previous pass re-pulled every app, so the overlap cannot start before it.
+    expect(Date.parse(cursor.logSince)).toBeGreaterThanOrEqual(Date.parse(cursor.passStartedAt) - 5 * MINUTE)
+    expect(Object.keys(cursor.seenEvents)).toHaveLength(1)
+
+    // Right after: the same window is queried, its event skipped, nothing re-pulled.
+    org.sim.clock.advance(1000)
+    const quiet = await run(org, mirror, 'apps_assigned', opts)
+    expect(new URL(quiet.requests.find((r) => r.path === '/api/v1/logs')!.url, org.sim.url).searchParams.get('since')).toBe(cursor.logSince)
+    expect(memberPulls(quiet.requests)).toEqual([])
+    expect(quiet.records).toEqual([])
+
+    // A late event: published inside the overlap (before the last pass), persisted only now.
+    org.sim.org.emitLogEvent(
+      { eventType: 'application.user_membership.add', target: [{ id: lateApp, type: 'AppInstance' }] },
+      { published: new Date(Date.parse(cursor.passStartedAt) - 1000) },
+    )
+    org.sim.org.assignUser(other, user)
+    org.sim.clock.advance(1000)
+    const late = await run(org, mirror, 'apps_assigned', opts)
+    expect(memberPulls(late.requests)).toEqual([lateApp, other].sort())
+    expect(memberPulls((await run(org, mirror, 'apps_assigned', opts)).requests)).toEqual([])
+    expect(mirror.liveKeys('apps_assigned')).toEqual(assignments(org))
+  })
+
+  it('a crash mid-pass keeps the previous cursor, so the next pass acts on every event again', async () => {
+    org = await startOrg({ size: { users: 200, groups: 4, apps: 8, logEvents: 0 } })
+    const mirror = new Mirror()
+    const opts = { selected: ['apps', 'apps_assigned', 'system_log'] as const, options: { lookbackMs: 5 * MINUTE, childConcurrency: 1 } }
+    await run(org, mirror, 'apps_assigned', opts)
+    const before = structuredClone(mirror.cursor('apps_assigned'))
+    org.sim.clock.advance(MINUTE)
+    const touched = org.sim.org.appIds().slice(0, 3)
+    const user = [...org.sim.org.userIds()].find((u) => touched.every((a) => !org.sim.org.appAssigneeIds(a).includes(u)))!
+    for (const app of touched) org.sim.org.assignUser(app, user)
+    org.sim.clock.advance(1000)
+
+    const crashed = await run(org, mirror, 'apps_assigned', { ...opts, crashAfter: 1 })
+    expect(memberPulls(crashed.requests).length).toBeGreaterThan(0)
+    // No event is claimed as acted upon before the whole pass commits.
+    expect(mirror.cursor('apps_assigned')).toEqual(before)
+    const resumed = await run(org, mirror, 'apps_assigned', opts)
+    expect(memberPulls(resumed.requests)).toEqual([...touched].sort())
+    expect(mirror.liveKeys('apps_assigned')).toEqual(assignments(org))
+    expect(Object.keys((mirror.cursor('apps_assigned') as { seenEvents: object }).seenEvents)).toHaveLength(3)
+  })
+
+  it('marks a hard-deleted user\'s assignments deleted without re-pulling the apps', async () => {
+    org = await startOrg({ size: { users: 200, groups: 4, apps: 6, logEvents: 0 } })
+    const mirror = new Mirror()
+    const opts = { selected: ['apps', 'apps_assigned', 'system_log'] as const }
+    await run(org, mirror, 'apps_assigned', opts)
+    const [a, b] = org.sim.org.appIds() as [string, string]
+    const leaver = [...org.sim.org.userIds()].find((u) => !org.sim.org.appAssigneeIds(a).includes(u) && !org.sim.org.appAssigneeIds(b).includes(u))!
+    org.sim.clock.advance(MINUTE)
+    org.sim.org.assignUser(a, leaver)
+    org.sim.org.assignUser(b, leaver)
+    org.sim.clock.advance(1000)
+    await run(org, mirror, 'apps_assigned', opts)
+    const held = mirror.liveKeys('apps_assigned').filter((k) => k.endsWith(`|${leaver}`))
+    expect(held).toEqual(expect.arrayContaining([`${a}|${leaver}`, `${b}|${leaver}`]))
+
+    org.sim.clock.advance(MINUTE)
+    org.sim.org.deleteUser(leaver)
+    org.sim.clock.advance(1000)
+    const next = await run(org, mirror, 'apps_assigned', opts)
+    // The simulator, like Okta, logs no per-app unassignment for a deleted user.
+    expect(memberPulls(next.requests)).toEqual([])
+    expect(mirror.deletedKeys('apps_assigned')).toEqual(held)
     expect(mirror.liveKeys('apps_assigned')).toEqual(assignments(org))
   })
 })

@@ -32,10 +32,11 @@ describe('groups extractor', () => {
       .filter((t): t is string => typeof t === 'string')
       .sort()
       .at(-1)
-    expect(mirror.cursor('groups')).toEqual({ watermark: expected })
+    expect(mirror.cursor('groups')).toEqual({ watermark: expected, seen: expect.any(Object) })
 
     const quiet = await run(org, mirror, 'groups')
     expect(quiet.requests).toHaveLength(1)
+    expect(quiet.records).toEqual([])
     const filter = new URL(quiet.requests[0]!.url, org.sim.url).searchParams.get('filter')
     expect(filter).toMatch(/^lastUpdated gt ".+" or lastMembershipUpdated gt ".+"$/)
 
@@ -43,12 +44,38 @@ describe('groups extractor', () => {
     const [renamed, joined] = org.sim.org.groupIds().slice(5, 7) as [string, string]
     org.sim.org.updateGroup(renamed, { description: 'renamed' })
     org.sim.org.addMember(joined, [...org.sim.org.userIds()].find((u) => !org.sim.org.groupMemberIds(joined).includes(u))!)
-    const before = mirror.cursor('groups')
     const changed = await run(org, mirror, 'groups')
     expect(changed.requests).toHaveLength(1)
-    // The changed groups, plus whatever sits in the watermark's own millisecond (re-read by design).
-    const atWatermark = (g: Record<string, unknown>) => [g['lastUpdated'], g['lastMembershipUpdated']].includes((before as { watermark: string }).watermark)
-    expect(changed.records.filter((g) => !atWatermark(g)).map((g) => g['id']).sort()).toEqual([renamed, joined].sort())
+    // Exactly the changed groups: those of the watermark's millisecond, re-read by design, are skipped.
+    expect(changed.records.map((g) => g['id']).sort()).toEqual([renamed, joined].sort())
+  })
+
+  it('skips groups of the overlap already loaded, but not one whose membership moved since (same lastUpdated)', async () => {
+    org = await startOrg({ size: { users: 200, groups: 12, apps: 2, logEvents: 0 } })
+    const lookback = { options: { lookbackMs: 5 * MINUTE } }
+    const mirror = new Mirror()
+    await run(org, mirror, 'groups', lookback)
+    org.sim.clock.advance(MINUTE)
+    const [renamed, joined] = org.sim.org.groupIds().slice(3, 5) as [string, string]
+    org.sim.org.updateGroup(renamed, { description: 'renamed' })
+    const second = await run(org, mirror, 'groups', lookback)
+    expect(second.records.map((g) => g['id'])).toEqual([renamed])
+    const seen = (mirror.cursor('groups') as { seen: Record<string, string> }).seen
+    const row = second.records[0]!
+    expect(seen[renamed]).toBe(`${String(row['lastUpdated'])},${String(row['lastMembershipUpdated'])}`)
+
+    const quiet = await run(org, mirror, 'groups', lookback)
+    expect(quiet.requests).toHaveLength(1)
+    expect(quiet.records).toEqual([])
+
+    // The renamed group gains a member: lastUpdated unchanged, lastMembershipUpdated moves.
+    org.sim.clock.advance(1000)
+    org.sim.org.addMember(renamed, [...org.sim.org.userIds()].find((u) => !org.sim.org.groupMemberIds(renamed).includes(u))!)
+    org.sim.org.addMember(joined, [...org.sim.org.userIds()].find((u) => !org.sim.org.groupMemberIds(joined).includes(u))!)
+    const third = await run(org, mirror, 'groups', lookback)
+    expect(third.records.map((g) => g['id']).sort()).toEqual([renamed, joined].sort())
+    expect(third.records.find((g) => g['id'] === renamed)!['lastUpdated']).toBe(row['lastUpdated'])
+    expect((await run(org, mirror, 'groups', lookback)).records).toEqual([])
   })
 
   it('a full refresh sweeps deleted groups', async () => {

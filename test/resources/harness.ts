@@ -125,6 +125,8 @@ export interface RunOptions {
   crashAfter?: number
   /** Called after each committed batch (e.g. to change the org mid-run). */
   afterBatch?: (batch: ExtractBatch, index: number) => void
+  /** Run this definition instead of the registry's (e.g. a strategy built with a small seen-set cap). */
+  def?: ResourceDefinition
 }
 
 export interface RunResult {
@@ -153,7 +155,7 @@ export const TEST_OPTIONS: ExtractOptions = { lookbackMs: 0, systemLogStartMs: 7
 
 /** Runs one extractor into the mirror, committing batch by batch like the loader. */
 export async function run(org: Org, mirror: Mirror, name: ResourceName, opts: RunOptions = {}): Promise<RunResult> {
-  const def = RESOURCES[name]
+  const def = opts.def ?? RESOURCES[name]
   const loadId = mirror.newLoad()
   const logs: LogEvent[] = []
   const batches: ExtractBatch[] = []

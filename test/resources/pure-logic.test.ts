@@ -3,6 +3,7 @@ import { orderResources, RESOURCES, resourceStages, waitsFor } from '../../src/r
 import { BoundedChannel } from '../../src/resources/strategies/bounded-channel.ts'
 import { laterTime, sinceWatermark } from '../../src/resources/strategies/cursor.ts'
 import { fanOut } from '../../src/resources/strategies/fan-out.ts'
+import { readStringMap, SeenSet, versionOf, versionTime } from '../../src/resources/strategies/seen-set.ts'
 import { deletionsFromEvents } from '../../src/resources/system-log.ts'
 import { RESOURCE_NAMES } from '../../src/resources/types.ts'
 
@@ -19,6 +20,43 @@ describe('cursor math', () => {
     expect(laterTime('2024-01-02T00:00:00.000Z', 'not a date')).toBe('2024-01-02T00:00:00.000Z')
     // Compared as instants, not as strings.
     expect(laterTime('2024-01-02T00:00:00.000Z', '2024-01-02T01:00:00.000+02:00')).toBe('2024-01-02T00:00:00.000Z')
+  })
+})
+
+describe('SeenSet', () => {
+  const at = (minute: number) => new Date(Date.UTC(2024, 4, 1, 10, minute)).toISOString()
+
+  it('versions are the change timestamps; equal version means the same object', () => {
+    expect(versionOf([at(1)])).toBe(at(1))
+    expect(versionOf([at(1), null])).toBe(`${at(1)},`)
+    expect(versionOf([null, 'garbage'])).toBeUndefined()
+    expect(versionTime(`${at(1)},${at(3)}`)).toBe(Date.parse(at(3)))
+    const seen = new SeenSet(new Map([['a', at(1)]]))
+    expect(seen.has('a', at(1))).toBe(true)
+    expect(seen.has('a', at(2))).toBe(false)
+    expect(seen.has('b', at(1))).toBe(false)
+    seen.add('a', at(2))
+    expect(seen.has('a', at(2))).toBe(true)
+    expect(seen.has('a', at(1))).toBe(false)
+    seen.add('c', 'garbage')
+    expect(seen.size).toBe(1)
+  })
+
+  it('prunes what falls before the window, then keeps at most its cap, the latest', () => {
+    const seen = new SeenSet(new Map(), 3)
+    for (let m = 0; m < 10; m++) seen.add(`id${m}`, at(m))
+    // Never more than twice the cap between prunes.
+    expect(seen.size).toBeLessThanOrEqual(6)
+    seen.prune(Date.parse(at(0)))
+    expect(seen.toJSON()).toEqual({ id7: at(7), id8: at(8), id9: at(9) })
+    seen.prune(Date.parse(at(9)))
+    expect(seen.toJSON()).toEqual({ id9: at(9) })
+  })
+
+  it('reads only string entries of a cursor map', () => {
+    expect([...readStringMap({ seen: { a: at(1), b: 3, c: null } }, 'seen')]).toEqual([['a', at(1)]])
+    expect(readStringMap({ seen: ['a'] }, 'seen').size).toBe(0)
+    expect(readStringMap(null, 'seen').size).toBe(0)
   })
 })
 

@@ -14,7 +14,16 @@ export interface ParentPlan {
   existing?: ReadonlySet<string>
   /** Resource-level cursor, written with the last batch (after every parent completed). */
   cursor: unknown
+  /**
+   * Keys of this resource's rows known gone without re-pulling their parent (e.g. a hard-deleted
+   * user's assignments to apps not re-pulled this run). Marked deleted in batches of their own,
+   * before any child is fetched; idempotent, so a crash before the final cursor just repeats them.
+   */
+  deletes?: Iterable<string[]>
 }
+
+/** Keys per `deletes` batch. */
+const DELETE_CHUNK = 1000
 
 export interface PerParentSpec {
   resource: ResourceName
@@ -51,6 +60,15 @@ export function perParentExtractor(spec: PerParentSpec): (ctx: ExtractContext) =
         yield goneBatch(resource, parentId)
       }
     }
+
+    let chunk: string[][] = []
+    for (const key of plan.deletes ?? []) {
+      chunk.push(key)
+      if (chunk.length < DELETE_CHUNK) continue
+      yield { resource, records: [], state: [], deletes: [{ resource, keys: chunk }] }
+      chunk = []
+    }
+    if (chunk.length > 0) yield { resource, records: [], state: [], deletes: [{ resource, keys: chunk }] }
 
     const batches = fanOut<{ id: string; cursor: unknown }, ExtractBatch>(
       plan.pull,
