@@ -8,6 +8,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { defaultPipelineConfig } from '../../src/pipeline/defaults.ts'
 import { runPipeline } from '../../src/pipeline/run.ts'
+import type { RunSummary } from '../../src/pipeline/types.ts'
 import { startSimulator } from '../../src/simulator/index.ts'
 import type { Simulator } from '../../src/simulator/types.ts'
 import {
@@ -24,20 +25,51 @@ import {
   type Snapshot,
 } from './helpers.ts'
 
-/** Every resource, its first batch and a later one (the counts SMALL_ORG gives each resource). */
-const HOOK_POINTS: [resource: string, batch: number][] = [
-  ['users', 1],
-  ['users', 3],
-  ['groups', 1],
-  ['group_users', 1],
-  ['group_users', 7],
-  ['apps', 1],
-  ['apps_assigned', 1],
-  ['apps_assigned', 4],
-  ['system_log', 1],
-  ['system_log', 3],
-]
+/**
+ * Every resource, its first batch and a later one (the counts SMALL_ORG gives each resource).
+ * Postgres runs the later batches only: a Postgres trial costs ~3x a SQLite one.
+ */
+function hookPoints(kind: DestKind): [resource: string, batch: number][] {
+  const all: [string, number][] = [
+    ['users', 1],
+    ['users', 3],
+    ['groups', 1],
+    ['group_users', 1],
+    ['group_users', 7],
+    ['apps', 1],
+    ['apps_assigned', 1],
+    ['apps_assigned', 4],
+    ['system_log', 1],
+    ['system_log', 2],
+  ]
+  if (kind === 'sqlite') return all
+  return all.filter(([r, b]) => b > 1 || r === 'groups' || r === 'apps')
+}
 const RANDOM_TRIALS = 4
+
+/**
+ * The pid of the okta-elt writer holding a transaction open on `schema`'s tables for a while: the
+ * `stall` hook, not the sub-millisecond pauses between the statements of an ordinary commit.
+ */
+async function writerInTransaction(url: string, schema: string): Promise<number | null> {
+  return withReader(url, async (r) => {
+    const deadline = Date.now() + 15_000
+    while (Date.now() < deadline) {
+      const rows = await r.all<{ pid: number }>(
+        `SELECT DISTINCT a.pid FROM pg_stat_activity a
+           JOIN pg_locks l ON l.pid = a.pid
+           JOIN pg_class c ON c.oid = l.relation
+           JOIN pg_namespace n ON n.oid = c.relnamespace
+         WHERE n.nspname = $1 AND a.application_name = 'okta-elt writer' AND a.state = 'idle in transaction'
+           AND a.state_change < clock_timestamp() - interval '400 milliseconds'`,
+        [schema],
+      )
+      if (rows[0] !== undefined) return rows[0].pid
+      await new Promise((res) => setTimeout(res, 50))
+    }
+    return null
+  })
+}
 
 export function defineCrashSuite(kind: DestKind): void {
   const enabled = destinationKinds().includes(kind)
@@ -57,7 +89,7 @@ export function defineCrashSuite(kind: DestKind): void {
       expected = await snapshot(url)
       // The org really spans several batches per resource (else the hook points would not fire).
       expect(summary.resources.find((r) => r.resource === 'users')!.batches).toBeGreaterThanOrEqual(3)
-      expect(summary.resources.find((r) => r.resource === 'system_log')!.batches).toBeGreaterThanOrEqual(3)
+      expect(summary.resources.find((r) => r.resource === 'system_log')!.batches).toBeGreaterThanOrEqual(2)
       expect(summary.resources.find((r) => r.resource === 'group_users')!.batches).toBeGreaterThanOrEqual(7)
       expect(summary.resources.find((r) => r.resource === 'apps_assigned')!.batches).toBeGreaterThanOrEqual(4)
     })
@@ -75,14 +107,15 @@ export function defineCrashSuite(kind: DestKind): void {
       return startCli(['--config', config, 'run', '--json'], { env: { OKTA_API_TOKEN: sim.token, ...env } })
     }
 
-    /** The rerun: must start at once (a dead run's lock is no obstacle) and complete. */
-    async function rerunAndCompare(url: string): Promise<void> {
+    /** The rerun: must start at once (a dead run's lock is no obstacle) and complete; returns the differences. */
+    async function rerunAndDiff(url: string): Promise<string[]> {
       const summary = await runPipeline({ config: configFor(url) })
-      expect(summary.resources.filter((r) => r.status !== 'succeeded')).toEqual([])
-      expect(diffSnapshots(expected, await snapshot(url))).toEqual([])
+      const unfinished = summary.resources.filter((r) => r.status !== 'succeeded').map((r) => `rerun: ${r.resource} ${r.status}: ${r.error}`)
+      return [...unfinished, ...diffSnapshots(expected, await snapshot(url))]
     }
 
-    it.each(HOOK_POINTS)('SIGKILL inside %s batch %i commit (rows written, not committed): rerun ends with identical tables', async (resource, batch) => {
+    // Concurrent (each trial has its own destination): the Postgres trials mostly wait on commits.
+    it.concurrent.for(hookPoints(kind))('SIGKILL inside the %s batch %i commit (rows written, not committed): rerun ends with identical tables', async ([resource, batch], { expect }) => {
       const url = dests.fresh()
       const exit = await cliRun(url, { OKTA_ELT_TEST_KILL_AT: `${resource}:${batch}:before-commit` }).done
       expect(exit.signal, exit.stderr).toBe('SIGKILL')
@@ -92,7 +125,37 @@ export function defineCrashSuite(kind: DestKind): void {
         r.all<{ status: string; batches: number | bigint }>(`SELECT status, batches FROM _okta_elt_loads WHERE resource = '${resource}'`),
       )
       expect(loads.map((l) => [l.status, Number(l.batches)])).toEqual([['running', batch - 1]])
-      await rerunAndCompare(url)
+      expect(await rerunAndDiff(url)).toEqual([])
+    })
+
+    // A Postgres connection dropped mid-transaction (server restart, failover, idle-in-transaction
+    // timeout): the writer is terminated from another connection while it holds a batch open.
+    it.runIf(kind === 'postgres').concurrent.for([
+      ['users', 2],
+      ['group_users', 3],
+    ] as const)('writer connection terminated inside the %s batch %i transaction: that resource fails cleanly, the rest loads, a rerun ends with identical tables', async ([resource, batch], { expect }) => {
+      const url = dests.fresh()
+      const schema = new URL(url).searchParams.get('schema')!
+      const run = cliRun(url, { OKTA_ELT_TEST_KILL_AT: `${resource}:${batch}:stall` })
+      const pid = await writerInTransaction(url, schema)
+      expect(pid, 'the writer never held a transaction open').not.toBeNull()
+      await withReader(url, (r) => r.all('SELECT pg_terminate_backend($1)', [pid]))
+      const exit = await run.done
+      expect(exit.code, exit.stderr).toBe(1)
+      const summary = JSON.parse(exit.stdout) as RunSummary
+      const failed = summary.resources.filter((r) => r.status !== 'succeeded')
+      expect(failed.map((r) => r.resource)).toEqual([resource])
+      expect(failed[0]!.errorCode).toBe('ERR_DESTINATION_WRITE')
+      expect(failed[0]!.error).toMatch(new RegExp(`commit of a ${resource} batch .* failed: .*(terminat|connection)`, 'i'))
+      const loads = await withReader(url, (r) =>
+        r.all<{ status: string; batches: number | bigint; error: string | null }>(
+          `SELECT status, batches, error FROM _okta_elt_loads WHERE resource = '${resource}'`,
+        ),
+      )
+      // Recorded as failed with the reason; the batches before the dropped one stay committed.
+      expect(loads.map((l) => [l.status, Number(l.batches)])).toEqual([['failed', batch - 1]])
+      expect(loads[0]!.error).toBe(failed[0]!.error)
+      expect(await rerunAndDiff(url)).toEqual([])
     })
 
     it(`SIGKILL at ${RANDOM_TRIALS} random moments (some twice in a row): rerun ends with identical tables`, async () => {
@@ -113,11 +176,8 @@ export function defineCrashSuite(kind: DestKind): void {
           if (exit.signal === 'SIGKILL') killedMidRun++
           else expect(exit.code, `trial ${trial} (seed ${seed}): ${exit.stderr}`).toBe(0)
         }
-        const problems = await rerunAndCompare(url).then(
-          () => [],
-          (err: unknown) => [`trial ${trial}, OKTA_ELT_CRASH_SEED=${seed}: ${String(err)}`],
-        )
-        expect(problems).toEqual([])
+        const problems = await rerunAndDiff(url)
+        expect(problems, `trial ${trial}, replay with OKTA_ELT_CRASH_SEED=${seed}`).toEqual([])
       }
       // Most kills landed mid-run (a kill after the run finished proves nothing).
       expect(killedMidRun).toBeGreaterThanOrEqual(RANDOM_TRIALS)

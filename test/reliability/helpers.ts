@@ -14,10 +14,10 @@ import { dropSchema, postgresUrl, uniqueSchema, withSchema } from '../helpers/po
 export const BIN = resolve(import.meta.dirname, '../../bin/okta-elt.js')
 
 /**
- * A small org with many batches: users 3 pages (200), System Log 3 pages (1000), one
+ * A small org with many batches: users 3 pages (200), System Log 2 pages (1000), one
  * group_users batch per group, one apps_assigned batch per app (+ each resource's final batch).
  */
-export const SMALL_ORG = { users: 450, groups: 10, apps: 5, logEvents: 2300, logDays: 10 }
+export const SMALL_ORG = { users: 450, groups: 10, apps: 5, logEvents: 1300, logDays: 10 }
 
 export type DestKind = 'sqlite' | 'postgres'
 
