@@ -49,6 +49,9 @@ const INTERMEDIATE_SEEN_MAX = 1000
  * already loaded at the same version (the cursor's `seen`) are skipped: the request is still made,
  * but nothing is written, so a run right after a run costs one request and no rows.
  *
+ * The one thing a version cannot tell apart is a second change stamped in the very millisecond of
+ * the version loaded (Okta's timestamps have millisecond resolution); `--full-refresh` reconciles.
+ *
  * Crash safety: the cursor a batch carries only names records of that batch or earlier ones
  * (or of earlier runs), so a seen entry never claims a row that did not commit.
  *
