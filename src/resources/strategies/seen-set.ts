@@ -13,8 +13,17 @@ export const SEEN_CAP = 10_000
  * usable timestamp (then it is always loaded).
  */
 export function versionOf(timestamps: readonly unknown[]): string | undefined {
-  const parts = timestamps.map((t) => (typeof t === 'string' ? t : ''))
-  return parts.some((p) => parseTime(p) !== undefined) ? parts.join(',') : undefined
+  // Hot path (every record of a full load): no parsing here; `SeenSet.add` parses once and
+  // ignores a version without a valid time.
+  let version = ''
+  let any = false
+  for (let i = 0; i < timestamps.length; i++) {
+    const t = timestamps[i]
+    const part = typeof t === 'string' ? t : ''
+    any ||= part !== ''
+    version = i === 0 ? part : `${version},${part}`
+  }
+  return any ? version : undefined
 }
 
 /** The latest timestamp in a version (ms), undefined for garbage. */
