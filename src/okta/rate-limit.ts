@@ -20,6 +20,14 @@ export const WAIT_FOR_RESPONSE = -1
 /**
  * Both `Date` and `Reset` have one-second resolution, so a window can end up to a second after
  * the instant computed from them: wait that much longer before assuming a fresh window.
+ *
+ * Waiting the full margin every window is costly when the bucket is the wall (a whole second per
+ * 60 s window in production, far more with short windows): a server that rounds `Reset` up (or
+ * exactly) has already opened the next window at the reported instant. So the last permit of
+ * each window's budget is held back and sent at the reported reset as a probe: if the server
+ * answers from a new window, its count takes over and the next budget starts at once; if not, the
+ * probe was simply the old window's last permit and the bucket waits out the margin as before.
+ * Either way nothing beyond `floor(limit × share)` is sent per server window, so no 429.
  */
 export const RESET_MARGIN_MS = 1000
 
@@ -108,6 +116,8 @@ export class RateLimitBucket {
   #windowReset: number | null = null
   /** Local ms at which the current window is over, margin included. */
   #resetLocal: number | null = null
+  /** Local ms of the current window's reported reset, margin excluded: when its last permit goes out as a probe. */
+  #probeLocal: number | null = null
   #inFlight = 0
   #lastSentAt = Number.NEGATIVE_INFINITY
   /** After a 429: nothing is sent before this local time. */
@@ -151,8 +161,11 @@ export class RateLimitBucket {
     const budget = this.budget ?? 1
     const free = budget - this.#used
     if (free <= 0) return Math.max(1, this.#resetLocal - now)
+    const probeAt = this.#probeLocal ?? this.#resetLocal
+    // The last permit is the probe of the next window (see RESET_MARGIN_MS): not before the reported reset.
+    if (free === 1 && budget > 1 && now < probeAt) return Math.max(1, Math.ceil(probeAt - now))
     if (free * 2 <= budget) {
-      const gap = (this.#resetLocal - now) / free
+      const gap = (probeAt - now) / free
       const at = this.#lastSentAt + gap
       if (at > now) return Math.max(1, Math.ceil(at - now))
     }
@@ -217,6 +230,7 @@ export class RateLimitBucket {
     this.#used = 0
     this.#windowReset = null
     this.#resetLocal = null
+    this.#probeLocal = null
   }
 
   #observe(h: RateLimitHeaders, sentAt: number, receivedAt: number): void {
@@ -243,6 +257,7 @@ export class RateLimitBucket {
     if (this.#windowReset === null || h.reset > this.#windowReset) {
       this.#windowReset = h.reset
       this.#resetLocal = resetLocal
+      this.#probeLocal = resetLocal - RESET_MARGIN_MS
     }
   }
 

@@ -38,6 +38,34 @@ describe('RateLimitBucket', () => {
     expect(b.reserve(1_060_000 + RESET_MARGIN_MS)).toBe(WAIT_FOR_RESPONSE)
   })
 
+  it('holds the last permit of a window as a probe sent at the reported reset, without the margin', () => {
+    const spend = (b: RateLimitBucket, resetS: number): number => {
+      let sent = 0
+      for (let t = T0; t < resetS * 1000; t += 10) {
+        if (b.reserve(t) === 0) {
+          sent++
+          b.finish(headers(10, 10 - sent, resetS), t, t)
+        }
+      }
+      return sent
+    }
+    // A server that already opened the next window: the probe's answer carries the new reset.
+    const fresh = bucket()
+    expect(spend(fresh, 1006)).toBe(8) // 9 budget, the 9th held back
+    expect(fresh.reserve(1_005_999)).toBe(1)
+    expect(fresh.reserve(1_006_000)).toBe(0) // the probe, at the reported reset
+    expect(fresh.reserve(1_006_000)).toBeGreaterThan(0)
+    fresh.finish(headers(10, 9, 1012), 1_006_000, 1_006_005)
+    expect(fresh.reserve(1_006_006)).toBe(0) // the next window's budget, no margin waited
+    // A server still in the old window: the probe was its last permit; wait out the margin.
+    const old = bucket()
+    spend(old, 1006)
+    expect(old.reserve(1_006_000)).toBe(0)
+    old.finish(headers(10, 1, 1006), 1_006_000, 1_006_005)
+    expect(old.reserve(1_006_006)).toBeGreaterThan(900)
+    expect(old.reserve(1_006_000 + RESET_MARGIN_MS)).toBe(0)
+  })
+
   it('ignores a late answer from a window it already rolled past', () => {
     const b = bucket()
     b.reserve(T0)
