@@ -141,7 +141,9 @@ export function prettyCursor(r: Pick<ResourceStatus, 'cursor' | 'parentCursors'>
   if (c !== null && c !== undefined) {
     if (typeof c === 'object' && !Array.isArray(c)) {
       for (const [k, v] of Object.entries(c as Record<string, unknown>)) {
-        parts.push(`${k}=${typeof v === 'string' ? v : JSON.stringify(v)}`)
+        // Maps (`seen`, `versions`, `seenEvents`) can hold thousands of entries: show their size.
+        const isMap = typeof v === 'object' && v !== null && !Array.isArray(v)
+        parts.push(`${k}=${typeof v === 'string' ? v : isMap ? `{${formatCount(Object.keys(v).length)} entries}` : JSON.stringify(v)}`)
       }
     } else parts.push(typeof c === 'string' ? c : JSON.stringify(c))
   }
