@@ -84,7 +84,8 @@ function applyDay(sim: Simulator, day: number, seed: number, at: Date): void {
   const pick = <T>(items: readonly T[]): T => items[Math.floor(random() * items.length)]!
   const userIds = [...org.userIds()]
   const live = userIds.filter((id) => org.getUser(id)?.['status'] !== 'DEPROVISIONED')
-  const groupIds = org.groupIds()
+  // The generator's first group is Everyone (BUILT_IN): Okta, and the simulator, refuse membership edits there.
+  const groupIds = org.groupIds().slice(1)
   const appIds = org.appIds()
 
   for (let i = 0; i < Math.max(1, Math.round(userIds.length / 100)); i++) {
