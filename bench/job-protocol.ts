@@ -1,0 +1,27 @@
+/** A measured job (job-worker.ts) and what it reports. */
+export interface Job {
+  mode: 'okta-elt' | 'raw' | 'tutorial'
+  url: string
+  token: string
+  /** `sqlite:FILE` or `postgres://…?schema=NAME`. */
+  destination: string
+  /** okta-elt: the resources to run (default all). */
+  resources?: string[]
+  rateLimitShare?: number
+  /** tutorial: users to load before stopping. */
+  sampleUsers?: number
+}
+
+export interface JobResult {
+  durationMs: number
+  rows: Record<string, number>
+  durations: Record<string, number>
+  requests: number
+  rateLimited: number
+  waitMs: number
+  /** okta-elt: requests per client bucket. */
+  buckets: Record<string, number>
+  /** Peak resident set size of the job's process. */
+  maxRssMb: number
+  cpuMs: number
+}

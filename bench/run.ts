@@ -1,0 +1,312 @@
+/**
+ * The okta-elt benchmark: `npm run bench` (about 15 minutes) or `npm run bench -- --quick`
+ * (about a minute, every org 10× smaller). Every figure is a ratio of runs made side by side in
+ * this one invocation, because the machines it runs on are shared and noisy.
+ *
+ * The simulator runs in its own process (sim-worker.ts) and every measured job in another
+ * (job-worker.ts), so neither's CPU lands on the other's event loop and each job's peak RSS is its
+ * own. Results: a Markdown report on stdout and in bench/results/latest[-quick].{md,json}.
+ *
+ *   node bench/run.ts [--quick] [--only=throughput,nightly,memory,rate-limit] [--no-postgres]
+ *   OKTA_ELT_BENCH_PG_URL=postgres://postgres@127.0.0.1:5432/test (default)
+ */
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { cpus, tmpdir, totalmem } from 'node:os'
+import { join } from 'node:path'
+import pg from 'pg'
+import { OKTA_DEFAULT_RATE_LIMITS } from '../src/simulator/rate-limiter.ts'
+import type { OrgSize } from '../src/simulator/types.ts'
+import { runJob } from './job-process.ts'
+import type { Job, JobResult } from './job-protocol.ts'
+import { SimProcess } from './sim-process.ts'
+import { windowsOf } from './windows.ts'
+
+const argv = process.argv.slice(2)
+const quick = argv.includes('--quick')
+const onlyArg = argv.find((a) => a.startsWith('--only='))?.slice('--only='.length)
+const only = onlyArg ? new Set(onlyArg.split(',')) : null
+const wants = (name: string): boolean => only === null || only.has(name)
+const pgBase = process.env.OKTA_ELT_BENCH_PG_URL ?? 'postgres://postgres@127.0.0.1:5432/test'
+
+const P = quick
+  ? {
+      org: { users: 10_000, groups: 200, membershipsPerUser: 2, apps: 30, assignmentsPerUser: 1.1, logEvents: 50_000, logDays: 30 },
+      tutorialSample: 3_000,
+      /** "A handful" of membership and assignment changes, scaled with the org. */
+      handful: 3,
+      memory: [10_000, 50_000],
+      scaling: [5_000, 20_000, 50_000],
+      rateLimited: { users: 5_000, groups: 300, membershipsPerUser: 1, apps: 250, assignmentsPerUser: 0.5, logEvents: 5_000, logDays: 30 },
+    }
+  : {
+      org: { users: 100_000, groups: 2_000, membershipsPerUser: 2, apps: 300, assignmentsPerUser: 1.1, logEvents: 500_000, logDays: 30 },
+      tutorialSample: 20_000,
+      handful: 10,
+      memory: [10_000, 100_000, 1_000_000],
+      scaling: [10_000, 100_000, 1_000_000],
+      rateLimited: { users: 20_000, groups: 1_000, membershipsPerUser: 1, apps: 1_000, assignmentsPerUser: 0.5, logEvents: 20_000, logDays: 30 },
+    }
+/** Production bucket ratios, the window scaled from 60 s to 6 s (limits per window, as the headers report them). */
+const RATE_WINDOW_MS = 6_000
+const RATE_LIMITS = { ...OKTA_DEFAULT_RATE_LIMITS, users: 600, groups: 500, apps: 100, logs: 120 }
+const SHARE = 0.9
+
+const dir = mkdtempSync(join(tmpdir(), 'okta-elt-bench-'))
+const schemas: string[] = []
+const out: string[] = []
+const json: Record<string, unknown> = { quick, startedAt: new Date().toISOString() }
+
+function emit(line = ''): void {
+  out.push(line)
+  console.log(line)
+}
+const fmt = (n: number): string => Math.round(n).toLocaleString('en-US')
+const x = (n: number): string => `${n.toFixed(2)}×`
+const pct = (n: number): string => `${(n * 100).toFixed(0)}%`
+const sec = (ms: number): string => `${(ms / 1000).toFixed(1)} s`
+const verdict = (ok: boolean): string => (ok ? 'met' : '**missed**')
+
+let fileNo = 0
+function sqliteDest(): string {
+  return `sqlite:${join(dir, `db-${++fileNo}.sqlite`)}`
+}
+function pgDest(): string {
+  const schema = `bench_${process.pid}_${++fileNo}`
+  schemas.push(schema)
+  const u = new URL(pgBase)
+  u.searchParams.set('schema', schema)
+  return u.toString()
+}
+
+async function pgReachable(): Promise<boolean> {
+  if (argv.includes('--no-postgres')) return false
+  const client = new pg.Client({ connectionString: pgBase, connectionTimeoutMillis: 3000 })
+  try {
+    await client.connect()
+    await client.end()
+    return true
+  } catch {
+    return false
+  }
+}
+
+async function job(sim: SimProcess, j: Omit<Job, 'url' | 'token'>, label: string): Promise<JobResult> {
+  process.stderr.write(`  … ${label}\n`)
+  const r = await runJob({ ...j, url: sim.url, token: sim.token })
+  process.stderr.write(`    ${sec(r.durationMs)}, ${fmt(r.requests)} requests, peak RSS ${fmt(r.maxRssMb)} MB\n`)
+  return r
+}
+
+const sum = (rows: Record<string, number>): number => Object.values(rows).reduce((a, b) => a + b, 0)
+
+// ───────────────────────────── 1 + 3: throughput and nightly runs ─────────────────────────────
+
+async function throughputAndNightly(withPg: boolean): Promise<void> {
+  const sim = await SimProcess.start({ seed: 1, size: P.org })
+  try {
+    const c = sim.counts
+    emit(`## 1. Full load throughput`)
+    emit()
+    emit(`Org: ${fmt(c['users']!)} users, ${fmt(c['groups']!)} groups, ${fmt(c['memberships']!)} memberships, ${fmt(c['apps']!)} apps, ${fmt(c['assignments']!)} assignments, ${fmt(c['logEvents']!)} System Log events. No rate limits.`)
+    emit()
+    const dests = [{ name: 'SQLite', make: sqliteDest }, ...(withPg ? [{ name: 'Postgres', make: pgDest }] : [])]
+    const full: Record<string, { elt: JobResult; raw: JobResult; dest: string }> = {}
+    for (const d of dests) {
+      const dest = d.make()
+      const elt = await job(sim, { mode: 'okta-elt', destination: dest }, `${d.name}: okta-elt full load`)
+      const raw = await job(sim, { mode: 'raw', destination: d.make() }, `${d.name}: raw limit`)
+      full[d.name] = { elt, raw, dest }
+    }
+    const usersOnly: Record<string, { elt: JobResult; raw: JobResult; tutorial: JobResult }> = {}
+    for (const d of dests) {
+      const elt = await job(sim, { mode: 'okta-elt', destination: d.make(), resources: ['users'] }, `${d.name}: okta-elt users only`)
+      const raw = await job(sim, { mode: 'raw', destination: d.make(), resources: ['users'] }, `${d.name}: raw users only`)
+      const tutorial = await job(sim, { mode: 'tutorial', destination: d.make(), sampleUsers: P.tutorialSample }, `${d.name}: tutorial loop`)
+      usersOnly[d.name] = { elt, raw, tutorial }
+    }
+
+    emit(`Records/s per resource (resources run concurrently, so a resource's rate is its rows over its own wall time), okta-elt vs the raw limit in the same run:`)
+    emit()
+    emit(`| resource | rows | ${dests.map((d) => `${d.name} okta-elt | ${d.name} raw | ratio`).join(' | ')} |`)
+    emit(`|---|--:|${dests.map(() => '--:|--:|--:').join('|')}|`)
+    const resources = ['users', 'groups', 'group_users', 'apps', 'apps_assigned', 'system_log']
+    for (const r of resources) {
+      const cells = dests.map((d) => {
+        const f = full[d.name]!
+        const e = (f.elt.rows[r] ?? 0) / ((f.elt.durations[r] ?? 1) / 1000)
+        const w = (f.raw.rows[r] ?? 0) / ((f.raw.durations[r] ?? 1) / 1000)
+        return `${fmt(e)} | ${fmt(w)} | ${pct(e / w)}`
+      })
+      emit(`| ${r} | ${fmt(full[dests[0]!.name]!.elt.rows[r] ?? 0)} | ${cells.join(' | ')} |`)
+    }
+    const overall = dests.map((d) => {
+      const f = full[d.name]!
+      const e = sum(f.elt.rows) / (f.elt.durationMs / 1000)
+      const w = sum(f.raw.rows) / (f.raw.durationMs / 1000)
+      return { name: d.name, e, w, ratio: e / w, eMs: f.elt.durationMs, wMs: f.raw.durationMs }
+    })
+    emit(`| **overall** (all rows / wall time) | ${fmt(sum(full[dests[0]!.name]!.elt.rows))} | ${overall.map((o) => `**${fmt(o.e)}** | ${fmt(o.w)} | **${pct(o.ratio)}**`).join(' | ')} |`)
+    emit()
+    emit(`Wall time: ${overall.map((o) => `${o.name} okta-elt ${sec(o.eMs)} vs raw ${sec(o.wMs)}`).join('; ')}.`)
+    emit()
+    emit(`Users only (the widest rows), okta-elt vs raw vs the tutorial loop (${fmt(P.tutorialSample)}-user sample, rate extrapolated):`)
+    emit()
+    emit(`| destination | okta-elt users/s | raw users/s | tutorial users/s | okta-elt / raw | okta-elt / tutorial | raw / tutorial |`)
+    emit(`|---|--:|--:|--:|--:|--:|--:|`)
+    const tut: Record<string, number> = {}
+    for (const d of dests) {
+      const u = usersOnly[d.name]!
+      const e = (u.elt.rows['users'] ?? 0) / (u.elt.durationMs / 1000)
+      const w = (u.raw.rows['users'] ?? 0) / (u.raw.durationMs / 1000)
+      const t = (u.tutorial.rows['users'] ?? 0) / (u.tutorial.durationMs / 1000)
+      tut[d.name] = e / t
+      emit(`| ${d.name} | ${fmt(e)} | ${fmt(w)} | ${fmt(t)} | ${pct(e / w)} | ${x(e / t)} | ${x(w / t)} |`)
+    }
+    emit()
+    for (const o of overall) {
+      emit(`- ${o.name}: okta-elt at ${pct(o.ratio)} of the raw limit overall (target ≥ 70%: ${verdict(o.ratio >= 0.7)}); ${x(tut[o.name]!)} the tutorial loop on users (target ≥ 20×: ${verdict(tut[o.name]! >= 20)}); a full load with the tutorial loop would take ~${sec((sum(full[o.name]!.elt.rows) / ((usersOnly[o.name]!.tutorial.rows['users'] ?? 1) / usersOnly[o.name]!.tutorial.durationMs)))}.`)
+    }
+    emit()
+    json['throughput'] = { full, usersOnly }
+
+    // Nightly: a no-change run, then one night of changes, then the nightly run, on the full loads' destinations.
+    emit(`## 3. Nightly run`)
+    emit()
+    const noChange: Record<string, JobResult> = {}
+    for (const d of dests) noChange[d.name] = await job(sim, { mode: 'okta-elt', destination: full[d.name]!.dest }, `${d.name}: no-change run`)
+    const logsPerDay = Math.round(P.org.logEvents / P.org.logDays)
+    const changed = await sim.call<Record<string, number>>({ op: 'nightly', args: { userFraction: 0.01, memberships: P.handful, assignments: P.handful, logEvents: logsPerDay } })
+    const nightly: Record<string, JobResult> = {}
+    for (const d of dests) nightly[d.name] = await job(sim, { mode: 'okta-elt', destination: full[d.name]!.dest }, `${d.name}: nightly run`)
+    emit(`After the full load: ${fmt(changed['users']!)} users edited (1%), ${changed['memberships']} membership and ${changed['assignments']} assignment changes (adds and removals), ${fmt(changed['logEvents']!)} new System Log events (one day) plus those the changes emit.`)
+    emit()
+    emit(`| destination | run | requests | vs full load | time | vs full load | rows |`)
+    emit(`|---|---|--:|--:|--:|--:|--:|`)
+    for (const d of dests) {
+      const f = full[d.name]!.elt
+      for (const [name, r] of [['full load', f], ['no change', noChange[d.name]!], ['nightly', nightly[d.name]!]] as const) {
+        emit(`| ${d.name} | ${name} | ${fmt(r.requests)} | ${pct(r.requests / f.requests)} | ${sec(r.durationMs)} | ${pct(r.durationMs / f.durationMs)} | ${fmt(sum(r.rows))} |`)
+      }
+    }
+    emit()
+    for (const d of dests) {
+      const f = full[d.name]!.elt
+      const n = nightly[d.name]!
+      const z = noChange[d.name]!
+      emit(`- ${d.name}: nightly = ${pct(n.requests / f.requests)} of the full load's requests (target ≤ 5%: ${verdict(n.requests / f.requests <= 0.05)}), ${pct(n.durationMs / f.durationMs)} of its time (target ≤ 10%: ${verdict(n.durationMs / f.durationMs <= 0.1)}). No-change run: ${z.requests} requests (${Object.entries(z.buckets).map(([b, k]) => `${b} ${k}`).join(', ')}), ${fmt(sum(z.rows))} rows.`)
+    }
+    emit()
+    json['nightly'] = { changed, noChange, nightly }
+  } finally {
+    await sim.close()
+  }
+}
+
+// ───────────────────────────── 2 + 5: memory and scaling ─────────────────────────────
+
+async function usersRun(users: number): Promise<JobResult> {
+  const sim = await SimProcess.start({ seed: 2, size: { users, groups: 2, membershipsPerUser: 0, apps: 1, assignmentsPerUser: 0, logEvents: 0 } })
+  try {
+    return await job(sim, { mode: 'okta-elt', destination: sqliteDest(), resources: ['users'] }, `users only, ${fmt(users)} users`)
+  } finally {
+    await sim.close()
+  }
+}
+
+async function memoryAndScaling(): Promise<void> {
+  const sizes = [...new Set([...P.memory, ...P.scaling])].sort((a, b) => a - b)
+  const runs = new Map<number, JobResult>()
+  for (const n of sizes) runs.set(n, await usersRun(n))
+  emit(`## 2. Memory (users resource into SQLite, peak RSS of the pipeline's process)`)
+  emit()
+  emit(`| users | peak RSS | vs ${fmt(P.memory[P.memory.length - 2]!)} |`)
+  emit(`|--:|--:|--:|`)
+  const ref = runs.get(P.memory[P.memory.length - 2]!)!.maxRssMb
+  for (const n of P.memory) emit(`| ${fmt(n)} | ${fmt(runs.get(n)!.maxRssMb)} MB | ${x(runs.get(n)!.maxRssMb / ref)} |`)
+  const top = runs.get(P.memory[P.memory.length - 1]!)!.maxRssMb / ref
+  emit()
+  emit(`- ${fmt(P.memory[P.memory.length - 1]!)} users use ${x(top)} the memory of ${fmt(P.memory[P.memory.length - 2]!)} (target ≤ 1.3×: ${verdict(top <= 1.3)}).`)
+  emit()
+  emit(`## 5. Scaling (users resource into SQLite)`)
+  emit()
+  emit(`| users | time | requests | µs per user | requests per 1k users |`)
+  emit(`|--:|--:|--:|--:|--:|`)
+  for (const n of P.scaling) {
+    const r = runs.get(n)!
+    emit(`| ${fmt(n)} | ${sec(r.durationMs)} | ${fmt(r.requests)} | ${(r.durationMs * 1000 / n).toFixed(1)} | ${(r.requests * 1000 / n).toFixed(2)} |`)
+  }
+  const first = runs.get(P.scaling[0]!)!
+  const last = runs.get(P.scaling[P.scaling.length - 1]!)!
+  const growth = (last.durationMs / P.scaling[P.scaling.length - 1]!) / (first.durationMs / P.scaling[0]!)
+  emit()
+  emit(`- Time per user at ${fmt(P.scaling[P.scaling.length - 1]!)} is ${x(growth)} that at ${fmt(P.scaling[0]!)} (linear = 1×, the smallest run carries the fixed start-up cost); requests are exactly one per 200 users.`)
+  emit()
+  json['memory'] = Object.fromEntries(runs)
+}
+
+// ───────────────────────────── 4: rate-limited run ─────────────────────────────
+
+async function rateLimited(): Promise<void> {
+  const sim = await SimProcess.start({ seed: 3, size: P.rateLimited, rateLimits: RATE_LIMITS, rateLimitWindowMs: RATE_WINDOW_MS })
+  try {
+    const r = await job(sim, { mode: 'okta-elt', destination: sqliteDest(), rateLimitShare: SHARE }, 'rate-limited full load')
+    const report = await sim.requests(true)
+    const c = sim.counts
+    emit(`## 4. Rate-limited run`)
+    emit()
+    emit(`Simulator buckets at production ratios, the 60 s window scaled to ${RATE_WINDOW_MS / 1000} s: users ${RATE_LIMITS.users}, groups ${RATE_LIMITS.groups}, apps ${RATE_LIMITS.apps} (shared with /apps/*), logs ${RATE_LIMITS.logs} per window, as the headers report them; default share ${SHARE}. Org: ${fmt(c['users']!)} users, ${fmt(c['groups']!)} groups, ${fmt(c['apps']!)} apps, ${fmt(c['logEvents']!)} events.`)
+    emit()
+    emit(`| bucket | requests | 429s | budget/window | windows | min time | utilization while busy |`)
+    emit(`|---|--:|--:|--:|--:|--:|--:|`)
+    let tMin = 0
+    let busiest = { name: '', minMs: -1, util: 0 }
+    for (const [name, b] of Object.entries(report.buckets).sort()) {
+      const limit = (RATE_LIMITS as Record<string, number>)[name] ?? 0
+      const budget = Math.max(1, Math.floor(limit * SHARE))
+      const served = b.requests - b.tooMany
+      const minMs = (Math.ceil(served / budget) - 1) * RATE_WINDOW_MS
+      const w = windowsOf(b.times, RATE_WINDOW_MS)
+      const util = w.length >= 2 ? w.slice(0, -1).reduce((a, v) => a + v.used, 0) / (budget * ((w[w.length - 1]!.start - w[0]!.start) / RATE_WINDOW_MS)) : NaN
+      if (minMs > busiest.minMs) busiest = { name, minMs, util }
+      tMin = Math.max(tMin, minMs)
+      emit(`| ${name} | ${fmt(b.requests)} | ${b.tooMany} | ${budget} | ${w.length} | ${sec(minMs)} | ${Number.isNaN(util) ? '–' : pct(util)} |`)
+    }
+    emit()
+    const ratio = r.durationMs / tMin
+    emit(`- 429s: ${report.tooMany} (target 0: ${verdict(report.tooMany === 0)}).`)
+    emit(`- Busiest bucket (${busiest.name}) used at ${pct(busiest.util)} of the allowed share while it had work (target ≥ 90%: ${verdict(busiest.util >= 0.9)}).`)
+    emit(`- Total ${sec(r.durationMs)} vs the theoretical minimum ${sec(tMin)} set by the ${busiest.name} bucket: ${x(ratio)} (target ≤ 1.10×: ${verdict(ratio <= 1.1)}). The client waited ${sec(r.waitMs)} in all.`)
+    emit()
+    json['rateLimited'] = { result: r, report: { total: report.total, tooMany: report.tooMany }, tMin }
+  } finally {
+    await sim.close()
+  }
+}
+
+// ───────────────────────────── main ─────────────────────────────
+
+const started = performance.now()
+try {
+  const withPg = await pgReachable()
+  emit(`# okta-elt benchmark${quick ? ' (quick)' : ''}`)
+  emit()
+  emit(`Machine: ${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}, ${fmt(totalmem() / 2 ** 30)} GB RAM, Node ${process.version}, ${process.platform}. Command: \`npm run bench${quick ? ' -- --quick' : ''}\`. ${withPg ? 'Postgres: local server.' : 'Postgres: not reachable, skipped.'}`)
+  emit()
+  if (wants('throughput') || wants('nightly')) await throughputAndNightly(withPg)
+  if (wants('rate-limit')) await rateLimited()
+  if (wants('memory') || wants('scaling')) await memoryAndScaling()
+  emit(`Bench wall time: ${sec(performance.now() - started)}.`)
+} finally {
+  rmSync(dir, { recursive: true, force: true })
+  if (schemas.length > 0) {
+    const client = new pg.Client({ connectionString: pgBase })
+    await client.connect().catch(() => undefined)
+    for (const s of schemas) await client.query(`DROP SCHEMA IF EXISTS "${s}" CASCADE`).catch(() => undefined)
+    await client.end().catch(() => undefined)
+  }
+}
+const results = join(import.meta.dirname, 'results')
+mkdirSync(results, { recursive: true })
+const base = join(results, quick ? 'latest-quick' : 'latest')
+writeFileSync(`${base}.md`, out.join('\n') + '\n')
+writeFileSync(`${base}.json`, JSON.stringify(json, null, 2) + '\n')
