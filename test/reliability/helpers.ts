@@ -206,7 +206,7 @@ export function quoteIdent(name: string): string {
 
 /**
  * Everything a run leaves that must not depend on crashes: every data table's rows (as canonical
- * JSON, sorted), `_load_id` dropped and `_deleted_at` reduced to deleted-or-not (both are
+ * JSON, sorted, NULLs omitted), `_load_id` dropped and `_deleted_at` reduced to deleted-or-not (both are
  * per-run stamps), the inferred schema (table, column, path, type), and which cursor rows exist.
  */
 export interface Snapshot {
@@ -233,12 +233,18 @@ export async function snapshot(url: string): Promise<Snapshot> {
   })
 }
 
+/** Simulators on other ports serve the same org: `_links` differ only by the origin. */
+const LOOPBACK_ORIGIN = /http:\/\/127\.0\.0\.1:\d+/g
+
 function canonicalRow(row: Record<string, unknown>): string {
   const out: [string, unknown][] = []
   for (const key of Object.keys(row).sort()) {
     if (key === '_load_id') continue
     const v = row[key]
+    // A NULL is an absent value: a column another run added (and left empty) changes nothing.
+    if (v === null && key !== '_deleted_at') continue
     if (key === '_deleted_at') out.push([key, v !== null])
+    else if (typeof v === 'string') out.push([key, v.replace(LOOPBACK_ORIGIN, 'http://okta.test')])
     else out.push([key, typeof v === 'bigint' ? `${v}n` : v instanceof Date ? v.toISOString() : v])
   }
   return JSON.stringify(out)

@@ -1,0 +1,224 @@
+/**
+ * Faults from Okta, injected by the simulator: each is either survived with retries (the tables
+ * then equal a fault-free run's) or fails that resource cleanly: the other resources load, what
+ * committed before the failure stays, the summary and `_okta_elt_loads` carry one clear line, and
+ * the next run (fault gone) completes the tables exactly.
+ *
+ * Every case gets its own simulator (fault rules count requests) with the same seed and clock
+ * start as the reference, so the org is the same one.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { defaultPipelineConfig } from '../../src/pipeline/defaults.ts'
+import { runPipeline } from '../../src/pipeline/run.ts'
+import type { PipelineConfig, RunSummary } from '../../src/pipeline/types.ts'
+import { startSimulator } from '../../src/simulator/index.ts'
+import type { FaultRule, Simulator } from '../../src/simulator/types.ts'
+import { destinationKinds, destinations, diffSnapshots, SMALL_ORG, snapshot, withReader, type Snapshot } from './helpers.ts'
+
+const NOW = new Date(Math.floor(Date.now() / 60_000) * 60_000)
+const SEED = 31
+
+async function simWith(faults: FaultRule[]): Promise<Simulator> {
+  // A 1 s rate-limit window: a 429's reset is at most a second away.
+  const sim = await startSimulator({ seed: SEED, size: SMALL_ORG, now: NOW, rateLimitWindowMs: 1000 })
+  for (const f of faults) sim.faults.inject(f)
+  return sim
+}
+
+function configFor(sim: Simulator, destination: string, okta: Partial<PipelineConfig['okta']> = {}): PipelineConfig {
+  const base = defaultPipelineConfig({ orgUrl: sim.url, auth: { type: 'ssws', token: sim.token }, destination })
+  return { ...base, okta: { ...base.okta, ...okta } }
+}
+
+const loadsOf = (url: string) =>
+  withReader(url, (r) =>
+    r.all<{ resource: string; status: string; rows: number | bigint; batches: number | bigint; error: string | null }>(
+      'SELECT resource, status, rows, batches, error FROM _okta_elt_loads',
+    ),
+  )
+
+/** Faults the client must ride out: 429 storms, concurrency 429s, 5xx, resets, a hang, a truncated body. */
+const SURVIVED: { name: string; faults: FaultRule[]; okta?: Partial<PipelineConfig['okta']>; stat: 'rateLimited' | 'concurrencyLimited' | 'retries' }[] = [
+  { name: '429 storm (E0000047, Remaining 0)', faults: [{ kind: 'rate_limit', times: 5 }], stat: 'rateLimited' },
+  { name: 'concurrency 429s (X-Rate-Limit-Limit: 0)', faults: [{ kind: 'concurrency', times: 4 }], stat: 'concurrencyLimited' },
+  {
+    name: '500, 502 and 503',
+    faults: [
+      { kind: 'server_error', path: '/api/v1/users', times: 2 },
+      { kind: 'bad_gateway', path: '/api/v1/groups', times: 1 },
+      { kind: 'unavailable', path: '/api/v1/logs', times: 2, after: 1 },
+    ],
+    stat: 'retries',
+  },
+  {
+    name: 'connection resets',
+    faults: [
+      { kind: 'reset', path: '/api/v1/users', times: 1, after: 1 },
+      { kind: 'reset', path: '/api/v1/apps', times: 2 },
+    ],
+    stat: 'retries',
+  },
+  { name: 'a hung response (request timeout)', faults: [{ kind: 'hang', path: '/api/v1/groups/', times: 1 }], okta: { requestTimeoutMs: 800 }, stat: 'retries' },
+  {
+    name: 'a truncated JSON body',
+    faults: [
+      { kind: 'truncate', path: '/api/v1/users', times: 1, after: 1 },
+      { kind: 'truncate', path: '/api/v1/logs', times: 1 },
+    ],
+    stat: 'retries',
+  },
+]
+
+/** Faults that outlast the retries: the resource fails, cleanly. Few retries keep the test quick. */
+const FAILED: {
+  name: string
+  faults: FaultRule[]
+  okta?: Partial<PipelineConfig['okta']>
+  failed: string[]
+  reason: RegExp
+  /** Rows the failed resources committed before the fault (must stay). */
+  committed?: Record<string, number>
+}[] = [
+  {
+    name: '503 storm on the System Log',
+    faults: [{ kind: 'unavailable', path: '/api/v1/logs', times: Infinity }],
+    failed: ['system_log'],
+    reason: /GET \/api\/v1\/logs failed after 2 attempts: 503.*E0000010/,
+  },
+  {
+    name: '500 on every users page after the first',
+    faults: [{ kind: 'server_error', path: '/api/v1/users', times: Infinity, after: 1 }],
+    failed: ['users'],
+    reason: /GET \/api\/v1\/users.* failed after 2 attempts: 500.*E0000009/,
+    committed: { users: 200 },
+  },
+  {
+    name: 'groups hang until the timeout, every time',
+    faults: [{ kind: 'hang', path: '/api/v1/groups', times: Infinity }],
+    okta: { requestTimeoutMs: 400 },
+    failed: ['groups', 'group_users'],
+    reason: /GET \/api\/v1\/groups.* failed after 2 attempts: timed out after 400 ms/,
+  },
+  {
+    name: 'every apps body truncated',
+    faults: [{ kind: 'truncate', path: '/api/v1/apps', times: Infinity }],
+    failed: ['apps', 'apps_assigned'],
+    reason: /GET \/api\/v1\/apps.* failed after 2 attempts: .*(body|JSON|closed)/i,
+  },
+]
+
+for (const kind of destinationKinds()) {
+  describe(`Okta faults → ${kind}`, () => {
+    let dests: ReturnType<typeof destinations>
+    let expected: Snapshot
+
+    beforeAll(async () => {
+      dests = destinations(kind)
+      const sim = await simWith([])
+      try {
+        const url = dests.fresh()
+        expect((await runPipeline({ config: configFor(sim, url) })).status).toBe('succeeded')
+        expected = await snapshot(url)
+      } finally {
+        await sim.close()
+      }
+    })
+    afterAll(async () => {
+      await dests?.cleanup()
+    })
+
+    it.concurrent.for(SURVIVED)('survives $name: same tables as a fault-free run', async (c, { expect }) => {
+      const sim = await simWith(c.faults)
+      try {
+        const url = dests.fresh()
+        const summary = await runPipeline({ config: configFor(sim, url, c.okta) })
+        const injected = sim.requests.filter((r) => r.fault !== undefined).length
+        expect(injected).toBe(c.faults.reduce((n, f) => n + (f.times ?? 1), 0))
+        expect(summary.resources.filter((r) => r.status !== 'succeeded')).toEqual([])
+        expect(summary.exitCode).toBe(0)
+        expect(summary.requests.total[c.stat]).toBeGreaterThan(0)
+        expect(diffSnapshots(expected, await snapshot(url))).toEqual([])
+      } finally {
+        await sim.close()
+      }
+    })
+
+    it.concurrent.for(FAILED)('$name: fails that resource cleanly, keeps what committed, the next run completes', async (c, { expect }) => {
+      const sim = await simWith(c.faults)
+      try {
+        const url = dests.fresh()
+        const summary: RunSummary = await runPipeline({ config: configFor(sim, url, { maxRetries: 1, ...c.okta }) })
+        expect(summary.status).toBe('failed')
+        expect(summary.exitCode).toBe(1)
+        const failed = summary.resources.filter((r) => r.status === 'failed')
+        expect(failed.map((r) => r.resource).sort()).toEqual([...c.failed].sort())
+        for (const r of summary.resources) if (!c.failed.includes(r.resource)) expect(r.status, r.resource).toBe('succeeded')
+        expect(failed[0]!.error).toMatch(c.reason)
+        expect(failed[0]!.error).not.toContain('\n')
+
+        // The loads table tells the same story, one line per failure.
+        const loads = await loadsOf(url)
+        for (const f of failed) {
+          const load = loads.find((l) => l.resource === f.resource)!
+          expect(load.status).toBe('failed')
+          expect(load.error).toBe(f.error)
+        }
+        // What committed before the failure is intact, and matches its load's counters.
+        for (const [table, rows] of Object.entries(c.committed ?? {})) {
+          const now = await snapshot(url)
+          expect(now.tables[table]).toHaveLength(rows)
+          for (const row of now.tables[table]!) expect(expected.tables[table]).toContain(row)
+          expect(Number(loads.find((l) => l.resource === table)!.rows)).toBe(rows)
+        }
+        // Resources that did not fail are complete already.
+        const now = await snapshot(url)
+        for (const r of summary.resources) {
+          if (c.failed.includes(r.resource) || r.resource === 'system_log') continue
+          expect(diffSnapshots({ ...expected, schema: [], stateKeys: [], tables: { [r.resource]: expected.tables[r.resource]! } }, { ...now, schema: [], stateKeys: [], tables: { [r.resource]: now.tables[r.resource]! } })).toEqual([])
+        }
+
+        sim.faults.clear()
+        const next = await runPipeline({ config: configFor(sim, url) })
+        expect(next.status).toBe('succeeded')
+        expect(diffSnapshots(expected, await snapshot(url))).toEqual([])
+      } finally {
+        await sim.close()
+      }
+    })
+
+    it('survives pages with an unexpected shape (an object field turned string, profile a boolean): values kept, a full refresh restores the rows', async () => {
+      const sim = await simWith([
+        { kind: 'shape', path: '/api/v1/users', after: 1 },
+        { kind: 'shape', path: '/api/v1/groups', times: 1 },
+        { kind: 'shape', path: '/api/v1/logs', times: 1, after: 1 },
+      ])
+      try {
+        const url = dests.fresh()
+        const summary = await runPipeline({ config: configFor(sim, url) })
+        expect(sim.requests.filter((r) => r.fault === 'shape')).toHaveLength(3)
+        expect(summary.resources.filter((r) => r.status !== 'succeeded')).toEqual([])
+        // The odd values landed in columns of their own type, next to the usual ones.
+        const added = summary.schemaChanges.filter((ch) => ch.kind === 'add_column').map((ch) => `${ch.table}.${ch.kind === 'add_column' ? ch.column.name : ''}`)
+        expect(added).toEqual(expect.arrayContaining(['users.profile', 'system_log.client']))
+        const odd = await withReader(url, (r) => r.all<{ profile: unknown }>('SELECT profile FROM users WHERE profile IS NOT NULL'))
+        expect(odd.map((o) => Boolean(Number(o.profile) || o.profile === true))).toEqual([true])
+        const client = await withReader(url, (r) => r.all<{ client: string }>('SELECT client FROM system_log WHERE client IS NOT NULL'))
+        expect(client).toHaveLength(1)
+        expect(JSON.parse(client[0]!.client)).toHaveProperty('userAgent')
+        // Every other row is exactly the reference's.
+        const now = await snapshot(url)
+        for (const table of ['users', 'groups', 'system_log']) expect(now.tables[table]!.filter((row) => !expected.tables[table]!.includes(row))).toHaveLength(1)
+
+        // Okta serves the right shape again: a full refresh rewrites users and groups whole.
+        sim.faults.clear()
+        expect((await runPipeline({ config: configFor(sim, url), fullRefresh: true })).status).toBe('succeeded')
+        const healed = await snapshot(url)
+        for (const table of ['users', 'groups', 'group_users', 'apps', 'apps_assigned']) {
+          expect(diffSnapshots({ schema: [], stateKeys: [], tables: { [table]: expected.tables[table]! } }, { schema: [], stateKeys: [], tables: { [table]: healed.tables[table]! } })).toEqual([])
+        }
+      } finally {
+        await sim.close()
+      }
+    })
+  })
+}
