@@ -18,8 +18,14 @@ import type { Binder } from './value-binding.ts'
 type Db = Database.Database
 type Statement = Database.Statement
 
-/** Identifier and column limits shared with Postgres so a SQLite destination can be backfilled into one. */
-export const PORTABLE_CAPABILITIES: DestinationCapabilities = Object.freeze({ maxIdentifierBytes: 63, maxColumns: 1500 })
+/**
+ * Identifier and column limits shared with Postgres so a SQLite destination can be backfilled into one.
+ * maxColumns: a Postgres row must fit one 8 kB page (8160 bytes). TOAST moves long values out of
+ * line, but each still leaves an 18-byte pointer (short ones stay inline, up to that size), so
+ * ~19 bytes per column is the worst case: 400 columns always fit, 1500 short strings do not
+ * ("row is too big"). Keys beyond it go to the `_overflow` JSON column.
+ */
+export const PORTABLE_CAPABILITIES: DestinationCapabilities = Object.freeze({ maxIdentifierBytes: 63, maxColumns: 400 })
 
 const BUSY_TIMEOUT_MS = 10_000
 const MIN_SAFE = BigInt(Number.MIN_SAFE_INTEGER)
