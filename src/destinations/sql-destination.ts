@@ -149,6 +149,9 @@ export abstract class SqlDestination implements Destination {
         if (this.#locked) return true
         if (!(await this.tryLock(opts.owner))) return false
         this.#locked = true
+        // The schema read at prepare() may predate the run that held the lock until now (it
+        // created tables and columns meanwhile): only what is read under the lock is current.
+        this.#tables = await this.#loadSchema()
         await this.#recordHolder(opts.owner)
         return true
       })

@@ -160,7 +160,7 @@ for (const kind of destinationKinds()) {
     ] as const)('$auth run, verbose $verbose: not in stdout, stderr, log lines, --json, any table', async (c, { expect }) => {
       const url = dests.fresh()
       const config = c.auth === 'ssws' ? { okta: { orgUrl: sim.url }, destination: url } : oauthConfig(url)
-      const env = c.auth === 'ssws' ? { OKTA_API_TOKEN: TOKEN } : { OKTA_PRIVATE_KEY: privatePem }
+      const env: Record<string, string> = c.auth === 'ssws' ? { OKTA_API_TOKEN: TOKEN } : { OKTA_PRIVATE_KEY: privatePem }
       const exit = await runCli([...(c.verbose ? ['--verbose'] : []), 'run', '--json'], config, env)
       expect(exit.code, exit.stderr).toBe(0)
       const summary = JSON.parse(exit.stdout) as { status: string }

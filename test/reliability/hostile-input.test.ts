@@ -13,6 +13,9 @@ import { startSimulator } from '../../src/simulator/index.ts'
 import type { Simulator } from '../../src/simulator/types.ts'
 import { destinationKinds, destinations, quoteIdent, withReader, type DestKind } from './helpers.ts'
 
+/** Node 21+: `JSON.stringify` emits the text verbatim (lib.es2024 typings lack it). */
+const rawJSON = (JSON as unknown as { rawJSON(text: string): unknown }).rawJSON
+
 const INJECTION = `'); DROP TABLE sentinel; --`
 const LONG_NAME = `${'x'.repeat(500)}${'名'.repeat(100)}${'y'.repeat(399)}!`
 const BIG_VALUE = Array.from({ length: 100_000 / 20 }, (_, i) => `${String(i).padStart(8, '0')}-'";--\\🙂`.slice(0, 20)).join('')
@@ -27,10 +30,10 @@ const HOSTILE: [name: string, value: unknown, expected: string][] = [
   ['FIRST NAME', 'collides 1', 'collides 1'],
   ['first_name', 'collides 2', 'collides 2'],
   ['bigValue', BIG_VALUE, BIG_VALUE],
-  ['beyondInt64', JSON.rawJSON('123456789012345678901234567890'), '123456789012345678901234567890'],
-  ['int64PlusOne', JSON.rawJSON('9223372036854775808'), '9223372036854775808'],
-  ['int64Min', JSON.rawJSON('-9223372036854775808'), '-9223372036854775808'],
-  ['beyondDouble', JSON.rawJSON('9007199254740993'), '9007199254740993'],
+  ['beyondInt64', rawJSON('123456789012345678901234567890'), '123456789012345678901234567890'],
+  ['int64PlusOne', rawJSON('9223372036854775808'), '9223372036854775808'],
+  ['int64Min', rawJSON('-9223372036854775808'), '-9223372036854775808'],
+  ['beyondDouble', rawJSON('9007199254740993'), '9007199254740993'],
   // Postgres text cannot hold NUL at all: the one documented lossy case (NUL → U+FFFD there).
   ['nul\u0000InName', 'before\u0000after', 'before\u0000after'],
 ]
