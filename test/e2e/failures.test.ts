@@ -13,7 +13,7 @@ import { expectExit, okta, parseSummary, plainLines, simConfig, start, until, wo
 
 const SIZE = { users: 120, groups: 8, apps: 4, logEvents: 150, logDays: 5 }
 
-describe('configuration errors: exit 2, one line naming the cause, nothing on stdout', () => {
+describe.concurrent('configuration errors: exit 2, one line naming the cause, nothing on stdout', () => {
   let work: Workdir
   beforeAll(() => {
     work = workdir()
@@ -149,15 +149,26 @@ for (const dest of destinationCases()) {
       await dest.cleanup()
     })
 
-    /** Starts a run whose System Log reads are slow, and resolves once it holds the lock. */
+    /**
+     * Starts a run that holds the lock until the test interrupts it: its System Log reads never
+     * get an answer in time (the lock is taken before the first request to Okta).
+     */
     async function startHolder() {
       sim.clearRequests()
       sim.faults.clear()
-      sim.faults.inject({ kind: 'slow', path: '/api/v1/logs', delayMs: 1500, times: Infinity })
+      sim.faults.inject({ kind: 'slow', path: '/api/v1/logs', delayMs: 60_000, times: Infinity })
       const holder = start(['run'], { cwd: work.dir, env })
-      // The lock is taken before the first request to Okta.
       await until(() => sim.requests.length > 0, 15_000, 'the first run to reach Okta')
       return holder
+    }
+
+    /** SIGINT, as systemd's stop or Ctrl-C: the holder records its loads as interrupted, releases the lock, exits 130. */
+    async function interrupt(holder: ReturnType<typeof start>) {
+      sim.faults.clear()
+      holder.child.kill('SIGINT')
+      const result = await holder.done
+      expectExit(result, 130)
+      return result
     }
 
     it('the second exits 1 with one line naming the run that holds the lock', async () => {
@@ -169,33 +180,34 @@ for (const dest of destinationCases()) {
           new RegExp(`^okta-elt: .* is locked by another okta-elt run \\(held by [^:]+:${holder.child.pid}:[0-9a-f-]{36}, pid ${holder.child.pid} on .*\\); try again when it finishes$`),
         ),
       ])
-      expectExit(await holder.done, 0)
-      sim.faults.clear()
+      expect(second.stdout).toBe('')
+      await interrupt(holder)
+      const loads = await query<{ resource: string; status: string }>(url, 'SELECT resource, status FROM _okta_elt_loads')
+      expect(loads.find((l) => l.resource === 'system_log')?.status).toBe('interrupted')
     })
 
     it('with lockWaitSeconds the second waits, then runs after the first', async () => {
       const holder = await startHolder()
-      const waiterStartedAt = Date.now()
-      const waiter = start(['run', '--config', 'patient.config.json'], { cwd: work.dir, env })
-      const first = await holder.done
-      // The waiter needs no slow responses of its own.
-      sim.faults.clear()
+      const waiter = start(['run', '--json', '--config', 'patient.config.json'], { cwd: work.dir, env })
+      // Long enough for the waiter to start and block on the lock.
+      await new Promise((r) => setTimeout(r, 2_000))
+      expect(waiter.child.exitCode).toBeNull()
+      const releasedAt = Date.now()
+      await interrupt(holder)
       const second = await waiter.done
-      expectExit(first, 0)
       expectExit(second, 0)
-      // The waiter's loads all start after the holder's last one finished: never interleaved.
-      const loads = await query<{ run_id: string; started_at: string; finished_at: string }>(
+      expect(parseSummary(second).status).toBe('succeeded')
+      // Never interleaved: the waiter's loads all start after the holder's last one finished.
+      const loads = await query<{ run_id: string; started_at: string; finished_at: string | null }>(
         url,
         'SELECT run_id, started_at, finished_at FROM _okta_elt_loads ORDER BY started_at',
       )
-      const runIds = [...new Set(loads.map((l) => l.run_id))]
-      expect(runIds).toHaveLength(3)
-      const holderLoads = loads.filter((l) => l.run_id === runIds[1])
-      const waiterLoads = loads.filter((l) => l.run_id === runIds[2])
-      const holderEnd = Math.max(...holderLoads.map((l) => Date.parse(l.finished_at)))
-      expect(Math.min(...waiterLoads.map((l) => Date.parse(l.started_at)))).toBeGreaterThanOrEqual(holderEnd)
-      // And it really had to wait: it was up well before the holder let go.
-      expect(holderEnd - waiterStartedAt).toBeGreaterThan(1000)
+      const waiterRun = parseSummary(second).runId
+      const holderLoads = loads.filter((l) => l.run_id !== waiterRun)
+      const waiterLoads = loads.filter((l) => l.run_id === waiterRun)
+      expect(waiterLoads).toHaveLength(6)
+      const holderEnd = Math.max(...holderLoads.map((l) => Date.parse(l.finished_at ?? l.started_at)))
+      expect(Math.min(...waiterLoads.map((l) => Date.parse(l.started_at)))).toBeGreaterThanOrEqual(Math.max(holderEnd, releasedAt - 50))
     })
   })
 }
