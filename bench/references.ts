@@ -179,6 +179,8 @@ function sqliteSinks(file: string): Sinks {
   const db = new Database(file)
   db.pragma('journal_mode = WAL')
   db.pragma('synchronous = NORMAL')
+  // The same settings as okta-elt's SQLite destination: only the code path differs.
+  db.pragma('wal_autocheckpoint = 16384')
   const sinks = new Map<string, TableSink>()
   return {
     table(name) {

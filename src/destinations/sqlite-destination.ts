@@ -87,6 +87,10 @@ export class SqliteDestination extends SqlDestination {
       // WAL + NORMAL: durable at every checkpoint, no fsync per commit; a power loss can drop the
       // last commits but never corrupts, and state commits with its rows so nothing is skipped.
       this.#db.pragma('synchronous = NORMAL')
+      // One commit per page rewrites the same index pages into the WAL many times; a checkpoint
+      // copies each page once. Checkpointing every 16k pages (64 MiB of WAL) instead of SQLite's
+      // 1k cuts those copies and their fsyncs (bench: full load ~15-40% faster at 50k users).
+      this.#db.pragma('wal_autocheckpoint = 16384')
     } catch (err) {
       this.#db?.close()
       this.#db = null
