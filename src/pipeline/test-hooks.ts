@@ -6,16 +6,17 @@ import type { CommitBatch } from '../destinations/destination.ts'
  * reads `OKTA_ELT_TEST_KILL_AT`; when it is unset (always, in production) this returns no hook and
  * the pipeline runs exactly as without this module.
  *
- *   OKTA_ELT_TEST_KILL_AT=<resource>:<batch>:<action>
+ *   OKTA_ELT_TEST_KILL_AT=<resource>:<batch>:<action>[:<ms>]
  *
  * fires inside the `<batch>`-th (1-based) commit transaction of `<resource>`, after every row,
  * delete, sweep and cursor write of that batch and before COMMIT:
  *  - `before-commit`: SIGKILL this process (a crash at the worst moment: everything written, nothing committed);
- *  - `stall`: hold the open transaction for 2 s (the test drops the connection from outside meanwhile).
+ *  - `stall`: hold the open transaction for `<ms>` (default 2000) while the test acts from outside
+ *    (drops the connection, starts a competing run).
  */
 export const KILL_AT_ENV = 'OKTA_ELT_TEST_KILL_AT'
 
-const STALL_MS = 2000
+const DEFAULT_STALL_MS = 2000
 
 export interface TestHooks {
   beforeCommit?: (batch: CommitBatch) => Promise<void>
@@ -24,17 +25,18 @@ export interface TestHooks {
 export function testHooksFromEnv(env: Readonly<Record<string, string | undefined>> = process.env): TestHooks {
   const spec = env[KILL_AT_ENV]
   if (spec === undefined || spec === '') return {}
-  const [resource, n, action] = spec.split(':')
+  const [resource, n, action, ms] = spec.split(':')
   const batch = Number(n)
-  if (resource === undefined || !Number.isInteger(batch) || batch < 1 || (action !== 'before-commit' && action !== 'stall')) {
-    throw new Error(`${KILL_AT_ENV}: expected <resource>:<batch>:before-commit|stall, got ${spec}`)
+  const stallMs = ms === undefined ? DEFAULT_STALL_MS : Number(ms)
+  if (resource === undefined || !Number.isInteger(batch) || batch < 1 || (action !== 'before-commit' && action !== 'stall') || !(stallMs >= 0)) {
+    throw new Error(`${KILL_AT_ENV}: expected <resource>:<batch>:before-commit|stall[:<ms>], got ${spec}`)
   }
   let seen = 0
   return {
     beforeCommit: async (commit) => {
       if (commit.resource !== resource || ++seen !== batch) return
       if (action === 'before-commit') process.kill(process.pid, 'SIGKILL')
-      await sleep(STALL_MS)
+      await sleep(stallMs)
     },
   }
 }

@@ -28,7 +28,8 @@ interface LoadRow {
   finished_at: string | null
 }
 
-const HOLD = { OKTA_ELT_TEST_KILL_AT: 'users:1:stall' }
+/** Holds the first run's users batch 1 open for 6 s: it surely still runs while the second starts (even on a loaded machine). */
+const HOLD = { OKTA_ELT_TEST_KILL_AT: 'users:1:stall:6000' }
 
 const loadsOf = (url: string) =>
   withReader(url, (r) => r.all<LoadRow>('SELECT run_id, resource, status, CAST(started_at AS TEXT) AS started_at, CAST(finished_at AS TEXT) AS finished_at FROM _okta_elt_loads'))
@@ -51,7 +52,6 @@ for (const kind of destinationKinds()) {
 
     it.concurrent('a second run while one is running exits at once with the lock message; the first is untouched', async ({ expect }) => {
       const url = dests.fresh()
-      // The stall hook holds the first run's users batch 1 open for 2 s: it surely runs on meanwhile.
       const first = cliRun(url, {}, HOLD)
       expect(await first.waitFor(started), first.lines.join('\n')).not.toBeNull()
       const t0 = Date.now()

@@ -37,6 +37,9 @@ const loadsOf = (url: string) =>
     ),
   )
 
+// Request timeouts in the hang cases stay far above what an ordinary page needs on a loaded CI
+// machine: only the hung request may time out.
+
 /** Faults the client must ride out: 429 storms, concurrency 429s, 5xx, resets, a hang, a truncated body. */
 const SURVIVED: { name: string; faults: FaultRule[]; okta?: Partial<PipelineConfig['okta']>; stat: 'rateLimited' | 'concurrencyLimited' | 'retries' }[] = [
   { name: '429 storm (E0000047, Remaining 0)', faults: [{ kind: 'rate_limit', times: 5 }], stat: 'rateLimited' },
@@ -58,7 +61,7 @@ const SURVIVED: { name: string; faults: FaultRule[]; okta?: Partial<PipelineConf
     ],
     stat: 'retries',
   },
-  { name: 'a hung response (request timeout)', faults: [{ kind: 'hang', path: '/api/v1/groups/', times: 1 }], okta: { requestTimeoutMs: 800 }, stat: 'retries' },
+  { name: 'a hung response (request timeout)', faults: [{ kind: 'hang', path: '/api/v1/groups/', times: 1 }], okta: { requestTimeoutMs: 2000 }, stat: 'retries' },
   {
     name: 'a truncated JSON body',
     faults: [
@@ -95,9 +98,9 @@ const FAILED: {
   {
     name: 'groups hang until the timeout, every time',
     faults: [{ kind: 'hang', path: '/api/v1/groups', times: Infinity }],
-    okta: { requestTimeoutMs: 400 },
+    okta: { requestTimeoutMs: 2000 },
     failed: ['groups', 'group_users'],
-    reason: /GET \/api\/v1\/groups.* failed after 2 attempts: timed out after 400 ms/,
+    reason: /GET \/api\/v1\/groups.* failed after 2 attempts: timed out after 2000 ms/,
   },
   {
     name: 'every apps body truncated',
