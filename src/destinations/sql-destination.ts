@@ -42,6 +42,7 @@ export interface Tx {
 const KEYS_PER_STATEMENT = 500
 const LOCK_POLL_MS = 200
 const LOCK_ROW = 'writer'
+const ABANDONED = 'abandoned: its run ended without recording an outcome (killed, crashed or lost its connection); its committed batches are kept'
 
 /**
  * What SQLite and Postgres share: the commit pipeline (schema changes → writes → deletes → sweeps
@@ -153,6 +154,7 @@ export abstract class SqlDestination implements Destination {
         // created tables and columns meanwhile): only what is read under the lock is current.
         this.#tables = await this.#loadSchema()
         await this.#recordHolder(opts.owner)
+        await this.#closeAbandonedLoads()
         return true
       })
       if (acquired) return
@@ -183,6 +185,19 @@ export abstract class SqlDestination implements Destination {
       .insertInto('_okta_elt_lock')
       .values(row)
       .onConflict((oc) => oc.column('name').doUpdateSet({ owner: row.owner, pid: row.pid, host: row.host, acquired_at: row.acquired_at }))
+      .execute()
+  }
+
+  /**
+   * Loads still `running` when we take the lock belong to a run that died without recording an
+   * outcome (SIGKILL, power loss, a dropped connection): holding the lock proves it is not alive.
+   * Their batches are committed or rolled back already; only the label was missing.
+   */
+  async #closeAbandonedLoads(): Promise<void> {
+    await this.meta
+      .updateTable('_okta_elt_loads')
+      .set({ status: 'interrupted', error: ABANDONED })
+      .where('status', '=', 'running')
       .execute()
   }
 

@@ -24,15 +24,16 @@ interface LoadRow {
   run_id: string
   resource: string
   status: string
+  error: string | null
   started_at: string
   finished_at: string | null
 }
 
-/** Holds the first run's users batch 1 open for 6 s: it surely still runs while the second starts (even on a loaded machine). */
-const HOLD = { OKTA_ELT_TEST_KILL_AT: 'users:1:stall:6000' }
+/** Holds the first run's users batch 1 open for 4 s: it surely still runs while the second starts (even on a loaded machine). */
+const HOLD = { OKTA_ELT_TEST_KILL_AT: 'users:1:stall:4000' }
 
 const loadsOf = (url: string) =>
-  withReader(url, (r) => r.all<LoadRow>('SELECT run_id, resource, status, CAST(started_at AS TEXT) AS started_at, CAST(finished_at AS TEXT) AS finished_at FROM _okta_elt_loads'))
+  withReader(url, (r) => r.all<LoadRow>('SELECT run_id, resource, status, error, CAST(started_at AS TEXT) AS started_at, CAST(finished_at AS TEXT) AS finished_at FROM _okta_elt_loads'))
 
 for (const kind of destinationKinds()) {
   describe(`one writer → ${kind}`, () => {
@@ -101,9 +102,13 @@ for (const kind of destinationKinds()) {
       expect(next.code, next.stderr).toBe(0)
       expect(Date.now() - t0).toBeLessThan(20_000)
       const loads = await loadsOf(url)
-      // The dead run's loads stay `running` (nobody could finish them); the next run's all succeeded.
+      // The next run's loads all succeeded; the dead run's (left `running`) it closed as abandoned.
       const nextRun = (JSON.parse(next.stdout) as { runId: string }).runId
-      expect(loads.filter((l) => l.run_id === nextRun).every((l) => l.status === 'succeeded')).toBe(true)
+      expect(loads.filter((l) => l.run_id === nextRun).map((l) => l.status)).toEqual(Array(6).fill('succeeded'))
+      const dead = loads.filter((l) => l.run_id !== nextRun)
+      expect(dead.length).toBeGreaterThan(0)
+      expect(dead.every((l) => l.status === 'interrupted' || l.status === 'succeeded')).toBe(true)
+      expect(dead.find((l) => l.resource === 'users')).toMatchObject({ status: 'interrupted', error: expect.stringMatching(/^abandoned: /) })
     })
   })
 }

@@ -112,7 +112,10 @@ export function defineCrashSuite(kind: DestKind): void {
     async function rerunAndDiff(url: string): Promise<string[]> {
       const summary = await runPipeline({ config: configFor(url) })
       const unfinished = summary.resources.filter((r) => r.status !== 'succeeded').map((r) => `rerun: ${r.resource} ${r.status}: ${r.error}`)
-      return [...unfinished, ...diffSnapshots(expected, await snapshot(url))]
+      // The dead run's loads, left `running`, were closed by the rerun when it took the lock.
+      const running = await withReader(url, (r) => r.all<{ resource: string }>(`SELECT resource FROM _okta_elt_loads WHERE status = 'running'`))
+      const stillRunning = running.map((l) => `load of ${l.resource} still running after the rerun`)
+      return [...unfinished, ...stillRunning, ...diffSnapshots(expected, await snapshot(url))]
     }
 
     // Concurrent (each trial has its own destination): the Postgres trials mostly wait on commits.
@@ -127,6 +130,10 @@ export function defineCrashSuite(kind: DestKind): void {
       )
       expect(loads.map((l) => [l.status, Number(l.batches)])).toEqual([['running', batch - 1]])
       expect(await rerunAndDiff(url)).toEqual([])
+      const closed = await withReader(url, (r) =>
+        r.all<{ status: string; error: string }>(`SELECT status, error FROM _okta_elt_loads WHERE resource = '${resource}' AND status <> 'succeeded'`),
+      )
+      expect(closed).toEqual([{ status: 'interrupted', error: expect.stringMatching(/^abandoned: /) }])
     })
 
     // A Postgres connection dropped mid-transaction (server restart, failover, idle-in-transaction

@@ -42,7 +42,7 @@ const loadsOf = (url: string) =>
 
 /** Faults the client must ride out: 429 storms, concurrency 429s, 5xx, resets, a hang, a truncated body. */
 const SURVIVED: { name: string; faults: FaultRule[]; okta?: Partial<PipelineConfig['okta']>; stat: 'rateLimited' | 'concurrencyLimited' | 'retries' }[] = [
-  { name: '429 storm (E0000047, Remaining 0)', faults: [{ kind: 'rate_limit', times: 5 }], stat: 'rateLimited' },
+  { name: '429 storm (E0000047, Remaining 0)', faults: [{ kind: 'rate_limit', times: 4 }], stat: 'rateLimited' },
   { name: 'concurrency 429s (X-Rate-Limit-Limit: 0)', faults: [{ kind: 'concurrency', times: 4 }], stat: 'concurrencyLimited' },
   {
     name: '500, 502 and 503',
@@ -98,9 +98,9 @@ const FAILED: {
   {
     name: 'groups hang until the timeout, every time',
     faults: [{ kind: 'hang', path: '/api/v1/groups', times: Infinity }],
-    okta: { requestTimeoutMs: 2000 },
+    okta: { requestTimeoutMs: 1200 },
     failed: ['groups', 'group_users'],
-    reason: /GET \/api\/v1\/groups.* failed after 2 attempts: timed out after 2000 ms/,
+    reason: /GET \/api\/v1\/groups.* failed after 2 attempts: timed out after 1200 ms/,
   },
   {
     name: 'every apps body truncated',
@@ -130,7 +130,9 @@ for (const kind of destinationKinds()) {
       await dests?.cleanup()
     })
 
-    it.concurrent.for(SURVIVED)('survives $name: same tables as a fault-free run', async (c, { expect }) => {
+    // Riding out a fault happens in the HTTP client, before any destination is involved: one
+    // destination proves it (the failing cases below run on both).
+    it.skipIf(kind !== destinationKinds()[0]).concurrent.for(SURVIVED)('survives $name: same tables as a fault-free run', async (c, { expect }) => {
       const sim = await simWith(c.faults)
       try {
         const url = dests.fresh()
