@@ -36,6 +36,8 @@ export function testHooksFromEnv(env: Readonly<Record<string, string | undefined
     beforeCommit: async (commit) => {
       if (commit.resource !== resource || ++seen !== batch) return
       if (action === 'before-commit') process.kill(process.pid, 'SIGKILL')
+      // Tells the test the transaction is open now (stderr: never part of a --json document).
+      process.stderr.write(`${KILL_AT_ENV}: holding the ${resource} batch ${batch} transaction open for ${stallMs} ms\n`)
       await sleep(stallMs)
     },
   }

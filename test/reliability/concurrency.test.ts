@@ -49,7 +49,8 @@ for (const kind of destinationKinds()) {
       const config = tmp.write(`c-${Math.random().toString(36).slice(2)}.json`, { okta: { orgUrl: sim.url }, destination: url, ...extra })
       return startCli(['--config', config, 'run', '--json'], { env: { OKTA_API_TOKEN: sim.token, ...env } })
     }
-    const started = (line: string) => line.includes('"event":"load.start"')
+    /** The first run is inside its held transaction: it holds the lock for another ~4 s. */
+    const started = (line: string) => line.includes('transaction open for')
 
     it.concurrent('a second run while one is running exits at once with the lock message; the first is untouched', async ({ expect }) => {
       const url = dests.fresh()

@@ -71,5 +71,24 @@ for (const kind of destinationKinds()) {
       expect(next.status).toBe('succeeded')
       expect(diffSnapshots(expected, await snapshot(url))).toEqual([])
     })
+
+    it('a second SIGINT exits at once (130) even mid-commit; the next run still starts and completes', async () => {
+      const url = dests.fresh()
+      const config = tmp.write(`${kind}-twice.json`, { okta: { orgUrl: sim.url }, destination: url })
+      // The users batch 1 transaction is held open for 10 s: the first SIGINT alone would wait for it.
+      const run = startCli(['--config', config, 'run', '--json'], { env: { OKTA_API_TOKEN: sim.token, OKTA_ELT_TEST_KILL_AT: 'users:1:stall:10000' } })
+      expect(await run.waitFor((l) => l.includes('transaction open for'))).not.toBeNull()
+      run.child.kill('SIGINT')
+      expect(await run.waitFor((l) => l.includes('"event":"run.interrupt"'))).not.toBeNull()
+      const t0 = Date.now()
+      run.child.kill('SIGINT')
+      const exit = await run.done
+      expect(exit.code).toBe(130)
+      expect(Date.now() - t0).toBeLessThan(5000)
+      expect(exit.stderr).toMatch(/SIGINT again, exiting now/)
+      const next = await runPipeline({ config: configFor(url) })
+      expect(next.status).toBe('succeeded')
+      expect(diffSnapshots(expected, await snapshot(url))).toEqual([])
+    })
   })
 }
