@@ -90,14 +90,7 @@ export class OktaHttpClient implements OktaClient {
   async *pages<T = Record<string, unknown>>(pathOrUrl: string, opts: PageRequest = {}): AsyncIterable<Page<T>> {
     let target: { url: string; path: string } | null = this.#target(pathOrUrl, opts.query)
     while (target !== null) {
-      const res = await this.#exchange({
-        method: 'GET',
-        url: target.url,
-        path: target.path,
-        bucket: bucketForPath(target.path),
-        auth: true,
-        ...(opts.signal === undefined ? {} : { signal: opts.signal }),
-      })
+      const res = await this.#getTarget(target, opts.signal)
       if (!Array.isArray(res.json)) {
         throw new OktaResponseError({
           method: 'GET',
@@ -115,16 +108,20 @@ export class OktaHttpClient implements OktaClient {
   }
 
   async get<T = unknown>(pathOrUrl: string, opts: PageRequest = {}): Promise<T> {
-    const target = this.#target(pathOrUrl, opts.query)
-    const res = await this.#exchange({
+    const res = await this.#getTarget(this.#target(pathOrUrl, opts.query), opts.signal)
+    return res.json as T
+  }
+
+  /** One authenticated GET on the org, paced in its path's bucket. */
+  #getTarget(target: { url: string; path: string }, signal: AbortSignal | undefined) {
+    return this.#exchange({
       method: 'GET',
       url: target.url,
       path: target.path,
       bucket: bucketForPath(target.path),
       auth: true,
-      ...(opts.signal === undefined ? {} : { signal: opts.signal }),
+      ...(signal === undefined ? {} : { signal }),
     })
-    return res.json as T
   }
 
   stats(): ClientStats {

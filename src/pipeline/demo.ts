@@ -3,7 +3,7 @@ import { existsSync } from 'node:fs'
 import { resolve } from 'node:path'
 import { openDestination } from '../destinations/index.ts'
 import { startSimulator } from '../simulator/index.ts'
-import { unit } from '../simulator/random.ts'
+import { randomStream } from '../simulator/random.ts'
 import type { OrgControl, Simulator } from '../simulator/types.ts'
 import { defaultPipelineConfig } from './defaults.ts'
 import { runPipeline } from './run.ts'
@@ -79,8 +79,7 @@ async function readPriorRuns(dbPath: string): Promise<Date[]> {
 function applyDay(sim: Simulator, day: number, seed: number, at: Date): void {
   sim.clock.set(at)
   const org = sim.org
-  let draws = 0
-  const random = (): number => unit(seed, day * 1_000_000 + draws++, DEMO_SALT)
+  const random = randomStream(seed * 1_000 + day, DEMO_SALT)
   const pick = <T>(items: readonly T[]): T => items[Math.floor(random() * items.length)]!
   const userIds = [...org.userIds()]
   const live = userIds.filter((id) => org.getUser(id)?.['status'] !== 'DEPROVISIONED')

@@ -30,6 +30,12 @@ export function below(seed: number, index: number, salt: number, n: number): num
   return Math.floor(unit(seed, index, salt) * n)
 }
 
+/** A sequential [0, 1) stream for callers that draw one value after another (demo days, test trials). */
+export function randomStream(seed: number, salt: number): () => number {
+  let index = 0
+  return () => unit(seed, index++, salt)
+}
+
 export function pick<T>(items: readonly T[], seed: number, index: number, salt: number): T {
   return items[below(seed, index, salt, items.length)] as T
 }

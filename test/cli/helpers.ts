@@ -1,21 +1,10 @@
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
-import { tmpdir } from 'node:os'
-import { join } from 'node:path'
 import { BufferOutput, type CliIo } from '../../src/cli/io.ts'
 import { runCli } from '../../src/cli/program.ts'
+import { tempDir as sharedTempDir } from '../helpers/temp-dir.ts'
 
 /** A temp directory removed by the returned cleanup. */
-export function tempDir(): { dir: string; write(name: string, content: string | object): string; cleanup(): void } {
-  const dir = mkdtempSync(join(tmpdir(), 'okta-elt-cli-'))
-  return {
-    dir,
-    write(name, content) {
-      const path = join(dir, name)
-      writeFileSync(path, typeof content === 'string' ? content : JSON.stringify(content, null, 2))
-      return path
-    },
-    cleanup: () => rmSync(dir, { recursive: true, force: true }),
-  }
+export function tempDir(): ReturnType<typeof sharedTempDir> {
+  return sharedTempDir('okta-elt-cli-')
 }
 
 export interface CliResult {

@@ -4,7 +4,9 @@
  * uninterrupted run" comparisons, read with plain drivers independent of the code under test.
  */
 import { spawn, type ChildProcess } from 'node:child_process'
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { randomStream } from '../../src/simulator/random.ts'
+import { tempDir as sharedTempDir } from '../helpers/temp-dir.ts'
+import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
 import Database from 'better-sqlite3'
@@ -48,17 +50,8 @@ export function destinations(kind: DestKind): { fresh(): string; cleanup(): Prom
   }
 }
 
-export function tempDir(): { dir: string; write(name: string, content: string | object): string; cleanup(): void } {
-  const dir = mkdtempSync(join(tmpdir(), 'okta-elt-rel-'))
-  return {
-    dir,
-    write(name, content) {
-      const path = join(dir, name)
-      writeFileSync(path, typeof content === 'string' ? content : JSON.stringify(content, null, 2))
-      return path
-    },
-    cleanup: () => rmSync(dir, { recursive: true, force: true }),
-  }
+export function tempDir(): ReturnType<typeof sharedTempDir> {
+  return sharedTempDir('okta-elt-rel-')
 }
 
 export interface CliRun {
@@ -270,14 +263,5 @@ export function diffSnapshots(expected: Snapshot, actual: Snapshot): string[] {
   return problems
 }
 
-/** Deterministic [0,1) generator (mulberry32), so a failing random trial can be replayed by seed. */
-export function seededRandom(seed: number): () => number {
-  let a = seed >>> 0
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0
-    let t = a
-    t = Math.imul(t ^ (t >>> 15), t | 1)
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
-  }
-}
+/** Deterministic [0,1) generator, so a failing random trial can be replayed by seed. */
+export const seededRandom = (seed: number): (() => number) => randomStream(seed, 0x7e57)
