@@ -57,6 +57,11 @@ export const configFileSchema = z.strictObject({
       childConcurrency: z.int().min(1).max(32).optional(),
     })
     .optional(),
+  load: z
+    .strictObject({
+      maxBatchRows: z.int().min(1).max(100_000).optional(),
+    })
+    .optional(),
   lockWaitSeconds: z.number().min(0).max(86_400).optional(),
 })
 
@@ -74,9 +79,10 @@ export const LITERAL_SECRET_KEYS: Record<string, string> = {
 
 /** Every key path the schema knows, for "did you mean" suggestions. */
 export const KNOWN_KEYS: Record<string, string[]> = {
-  '': ['okta', 'destination', 'resources', 'systemLog', 'extract', 'lockWaitSeconds'],
+  '': ['okta', 'destination', 'resources', 'systemLog', 'extract', 'load', 'lockWaitSeconds'],
   okta: ['orgUrl', 'auth', 'rateLimitShare', 'maxInFlight', 'requestTimeoutMs', 'maxRetries'],
   'okta.auth': ['type', 'tokenEnv', 'tokenFile', 'clientId', 'privateKeyEnv', 'privateKeyFile', 'keyId', 'scopes'],
   systemLog: ['startDaysAgo'],
   extract: ['lookbackMinutes', 'childConcurrency'],
+  load: ['maxBatchRows'],
 }

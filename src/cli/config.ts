@@ -2,7 +2,7 @@ import { readFile } from 'node:fs/promises'
 import { dirname, resolve } from 'node:path'
 import type { z } from 'zod'
 import type { OktaAuth, PipelineConfig } from '../pipeline/types.ts'
-import { DEFAULT_OKTA_SETTINGS } from '../pipeline/defaults.ts'
+import { DEFAULT_MAX_BATCH_ROWS, DEFAULT_OKTA_SETTINGS } from '../pipeline/defaults.ts'
 import { DEFAULT_EXTRACT_OPTIONS } from '../resources/options.ts'
 import { RESOURCE_NAMES, type ResourceName } from '../resources/types.ts'
 import { UsageError } from '../util/errors.ts'
@@ -284,6 +284,7 @@ export async function buildPipelineConfig(parsed: ParsedConfig, env: Env, overri
       childConcurrency: file.extract?.childConcurrency ?? DEFAULTS.childConcurrency,
     },
     lockWaitMs: Math.round((file.lockWaitSeconds ?? DEFAULTS.lockWaitSeconds) * 1000),
+    maxBatchRows: file.load?.maxBatchRows ?? DEFAULT_MAX_BATCH_ROWS,
   })
 }
 

@@ -10,6 +10,9 @@ export const DEFAULT_OKTA_SETTINGS: Readonly<Omit<OktaConfig, 'orgUrl' | 'auth'>
   maxRetries: 6,
 })
 
+/** Rows per commit at most (see PipelineConfig.maxBatchRows). */
+export const DEFAULT_MAX_BATCH_ROWS = 5_000
+
 /** A complete config with every default, for callers that build one in code (demo, tests, bench). */
 export function defaultPipelineConfig(args: { orgUrl: string; auth: OktaAuth; destination: string }): PipelineConfig {
   return {
@@ -18,5 +21,6 @@ export function defaultPipelineConfig(args: { orgUrl: string; auth: OktaAuth; de
     resources: [...RESOURCE_NAMES],
     extract: { ...DEFAULT_EXTRACT_OPTIONS },
     lockWaitMs: 0,
+    maxBatchRows: DEFAULT_MAX_BATCH_ROWS,
   }
 }

@@ -11,7 +11,7 @@ import type { SchemaChange, TableDef } from '../schema/types.ts'
 import { describeError, OktaEltError } from '../util/errors.ts'
 import { silentLogger, type Logger } from '../util/log.ts'
 import { countingClient } from './counting-client.ts'
-import { readAhead } from './read-ahead.ts'
+import { mergeWhileBusy } from './merge-while-busy.ts'
 import { testHooksFromEnv } from './test-hooks.ts'
 import { toCommitBatch } from './to-commit-batch.ts'
 import type { ResourceSummary, RunOptions, RunStatus, RunSummary } from './types.ts'
@@ -46,6 +46,7 @@ export async function runPipeline(options: RunOptions): Promise<RunSummary> {
       selected: config.resources,
       fullRefresh: options.fullRefresh ?? false,
       extract: config.extract,
+      maxBatchRows: config.maxBatchRows,
       signal: options.signal,
       schemaChanges: [],
     }
@@ -85,6 +86,7 @@ interface RunContext {
   selected: readonly ResourceName[]
   fullRefresh: boolean
   extract: ExtractOptions
+  maxBatchRows: number
   signal: AbortSignal | undefined
   /** Schema changes that committed during this run, in commit order. */
   schemaChanges: SchemaChange[]
@@ -134,13 +136,14 @@ async function runResource(ctx: RunContext, def: ResourceDefinition): Promise<Re
       logger: ctx.logger,
       signal: ctx.signal,
     })
-    for await (const batch of readAhead(batches)) {
-      const normalized = normalizer.normalize(def.table, batch.records)
+    for await (const group of mergeWhileBusy(batches, (b) => Math.max(1, b.records.length), ctx.maxBatchRows)) {
+      const records = group.length === 1 ? group[0]!.records : group.flatMap((b) => b.records)
+      const normalized = normalizer.normalize(def.table, records)
       const ownTables = normalizer.tables()
       const commit = toCommitBatch({
         loadId,
         resource: def,
-        batch,
+        batches: group,
         normalized,
         tables: [...ctx.tables.values(), ...ownTables],
         registry: RESOURCES,
@@ -152,7 +155,7 @@ async function runResource(ctx: RunContext, def: ResourceDefinition): Promise<Re
         if (table) ctx.tables.set(name, table)
       }
       ctx.schemaChanges.push(...normalized.changes)
-      summary.rows += batch.records.length
+      summary.rows += records.length
       summary.batches += 1
       ctx.logger({
         level: 'info',

@@ -4,43 +4,46 @@ import type { SchemaChange, TableDef } from '../schema/types.ts'
 import type { RowBatch } from '../schema/types.ts'
 
 /**
- * Translates one extracted batch (resource vocabulary: records, resource names, record paths)
- * into one destination commit (table vocabulary: row batches, table and column names).
+ * Translates extracted batches (resource vocabulary: records, resource names, record paths) into
+ * one destination commit (table vocabulary: row batches, table and column names). Several batches
+ * may share a commit: their rows are normalized together, their deletes, sweeps and cursor writes
+ * kept in order (the destination writes rows first, then deletes, sweeps and state; a sweep spares
+ * every row of the current load, so rows of a later batch in the same commit are never swept).
  * The only place where resources and tables meet.
  */
 export function toCommitBatch(args: {
   loadId: string
   resource: ResourceDefinition
-  batch: ExtractBatch
+  batches: readonly ExtractBatch[]
   normalized: { changes: SchemaChange[]; batches: RowBatch[] }
   /** The schema after normalization (to resolve sweep/delete targets). */
   tables: readonly TableDef[]
   registry: Readonly<Record<ResourceName, ResourceDefinition>>
 }): CommitBatch {
-  const { loadId, resource, batch, normalized, tables, registry } = args
+  const { loadId, resource, batches, normalized, tables, registry } = args
   const rootTable = resource.table.table
   // Later entries win: the resource's own normalizer knows its tables best.
   const known = new Map(tables.map((t) => [t.name, t]))
 
   const deletes: CommitBatch['deletes'] = []
-  for (const d of batch.deletes ?? []) {
+  for (const d of batches.flatMap((b) => b.deletes ?? [])) {
     const table = registry[d.resource].table.table
     // Nothing to mark when the table has never been loaded.
     if (known.has(table) && d.keys.length > 0) deletes.push({ table, keys: d.keys })
   }
 
   const sweeps: CommitBatch['sweeps'] = []
-  if (batch.sweep) {
-    const target = registry[batch.sweep.resource]
+  for (const sweep of batches.flatMap((b) => (b.sweep ? [b.sweep] : []))) {
+    const target = registry[sweep.resource]
     const table = known.get(target.table.table)
     if (table) {
-      if (batch.sweep.parentId === undefined) {
+      if (sweep.parentId === undefined) {
         sweeps.push({ table: table.name })
       } else {
         const keyPath = target.parent?.keyPath
         const column = keyPath && table.columns.find((c) => samePath(c.path, keyPath))
         if (!column) throw new Error(`resource ${target.name} has no parent key column for a per-parent sweep`)
-        sweeps.push({ table: table.name, where: { column: column.name, value: batch.sweep.parentId } })
+        sweeps.push({ table: table.name, where: { column: column.name, value: sweep.parentId } })
       }
     }
   }
@@ -57,8 +60,8 @@ export function toCommitBatch(args: {
     })),
     deletes,
     sweeps,
-    state: batch.state,
-    counts: { rows: batch.records.length },
+    state: batches.flatMap((b) => b.state),
+    counts: { rows: batches.reduce((n, b) => n + b.records.length, 0) },
   }
 }
 

@@ -15,6 +15,12 @@ export interface PipelineConfig {
   extract: ExtractOptions
   /** How long a run waits for another run's lock on the destination before giving up. Default 0 (exit at once). */
   lockWaitMs: number
+  /**
+   * Most rows one commit may carry. Pages that arrive while the destination is busy with the
+   * previous commit are merged into the next one, up to this many rows (a page is never split).
+   * Default 5000. 1 commits every page on its own.
+   */
+  maxBatchRows: number
 }
 
 export interface OktaConfig {

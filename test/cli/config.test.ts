@@ -49,6 +49,7 @@ describe('config loader', () => {
       resources: ['users', 'groups', 'group_users', 'apps', 'apps_assigned', 'system_log'],
       extract: { lookbackMs: 5 * 60_000, systemLogStartMs: 90 * 86_400_000, childConcurrency: 4 },
       lockWaitMs: 0,
+      maxBatchRows: 5000,
     })
     expect(Object.isFrozen(config)).toBe(true)
     expect(Object.isFrozen(config.okta.auth)).toBe(true)

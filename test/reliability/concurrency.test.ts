@@ -96,7 +96,7 @@ for (const kind of destinationKinds()) {
 
     it.concurrent('a SIGKILLed run holding the lock does not block the next run', async ({ expect }) => {
       const url = dests.fresh()
-      const killed = await cliRun(url, {}, { OKTA_ELT_TEST_KILL_AT: 'users:2:before-commit' }).done
+      const killed = await cliRun(url, { load: { maxBatchRows: 1 } }, { OKTA_ELT_TEST_KILL_AT: 'users:2:before-commit' }).done
       expect(killed.signal).toBe('SIGKILL')
       const t0 = Date.now()
       const next = await cliRun(url).done // lockWaitSeconds 0: the lock must be free now

@@ -100,11 +100,16 @@ export function defineCrashSuite(kind: DestKind): void {
       tmp?.cleanup()
     })
 
-    const configFor = (destination: string) =>
-      defaultPipelineConfig({ orgUrl: sim.url, auth: { type: 'ssws', token: sim.token }, destination })
+    // One page per commit (maxBatchRows 1) where a test names "the n-th batch": the hook points
+    // are then the same on every run. The random trials run with the default merging of pages.
+    const configFor = (destination: string) => ({
+      ...defaultPipelineConfig({ orgUrl: sim.url, auth: { type: 'ssws', token: sim.token }, destination }),
+      maxBatchRows: 1,
+    })
 
     function cliRun(url: string, env: Record<string, string> = {}) {
-      const config = tmp.write(`config-${Math.random().toString(36).slice(2)}.json`, { okta: { orgUrl: sim.url }, destination: url })
+      const perPage = env['OKTA_ELT_TEST_KILL_AT'] === undefined ? {} : { load: { maxBatchRows: 1 } }
+      const config = tmp.write(`config-${Math.random().toString(36).slice(2)}.json`, { okta: { orgUrl: sim.url }, destination: url, ...perPage })
       return startCli(['--config', config, 'run', '--json'], { env: { OKTA_API_TOKEN: sim.token, ...env } })
     }
 
