@@ -5,7 +5,7 @@ import { openDestination } from '../destinations/index.ts'
 import { OktaHttpClient } from '../okta/index.ts'
 import type { OktaClient } from '../okta/types.ts'
 import { RESOURCES } from '../resources/index.ts'
-import type { ExtractOptions, ResourceDefinition, ResourceName } from '../resources/types.ts'
+import type { ExtractBatch, ExtractOptions, ResourceDefinition, ResourceName } from '../resources/types.ts'
 import { Normalizer } from '../schema/index.ts'
 import type { SchemaChange, TableDef } from '../schema/types.ts'
 import { describeError, OktaEltError } from '../util/errors.ts'
@@ -137,25 +137,7 @@ async function runResource(ctx: RunContext, def: ResourceDefinition): Promise<Re
       signal: ctx.signal,
     })
     for await (const group of mergeWhileBusy(batches, (b) => Math.max(1, b.records.length), ctx.maxBatchRows)) {
-      const records = group.length === 1 ? group[0]!.records : group.flatMap((b) => b.records)
-      const normalized = normalizer.normalize(def.table, records)
-      const ownTables = normalizer.tables()
-      const commit = toCommitBatch({
-        loadId,
-        resource: def,
-        batches: group,
-        normalized,
-        tables: [...ctx.tables.values(), ...ownTables],
-        registry: RESOURCES,
-      })
-      await ctx.destination.commitBatch(commit)
-      for (const change of normalized.changes) {
-        const name = change.kind === 'create_table' ? change.table.name : change.table
-        const table = ownTables.find((t) => t.name === name)
-        if (table) ctx.tables.set(name, table)
-      }
-      ctx.schemaChanges.push(...normalized.changes)
-      summary.rows += records.length
+      summary.rows += await commitGroup(ctx, def, loadId, normalizer, group)
       summary.batches += 1
       ctx.logger({
         level: 'info',
@@ -172,17 +154,10 @@ async function runResource(ctx: RunContext, def: ResourceDefinition): Promise<Re
     }
     if (ctx.signal?.aborted) summary.status = 'interrupted'
   } catch (err) {
-    summary.status = ctx.signal?.aborted ? 'interrupted' : 'failed'
-    if (summary.status === 'failed') {
-      summary.error = describeError(err)
-      if (err instanceof OktaEltError) {
-        summary.errorCode = err.code
-        summary.exitCode = err.exitCode
-      } else {
-        summary.exitCode = 1
-      }
-      const oktaCode = (err as { errorCode?: unknown }).errorCode
-      if (typeof oktaCode === 'string') summary.oktaErrorCode = oktaCode
+    if (ctx.signal?.aborted) {
+      summary.status = 'interrupted'
+    } else {
+      Object.assign(summary, { status: 'failed' }, describeFailure(err))
       ctx.logger({ level: 'error', event: 'load.failed', msg: `${def.name}: ${summary.error}`, resource: def.name, loadId, code: summary.errorCode })
     }
   }
@@ -192,7 +167,7 @@ async function runResource(ctx: RunContext, def: ResourceDefinition): Promise<Re
     .finishLoad({ loadId, status: finish, finishedAt: new Date(), ...(summary.error ? { error: summary.error } : {}) })
     .catch((err: unknown) => {
       // The destination itself failed (e.g. connection dropped): the load row stays `running`
-      // and `status` shows it; the data committed so far is intact.
+      // until the next run takes the lock and closes it as abandoned; committed data is intact.
       ctx.logger({ level: 'error', event: 'load.finish_failed', msg: `${def.name}: could not record the load outcome: ${describeError(err)}`, resource: def.name })
       if (summary.status === 'succeeded') {
         summary.status = 'failed'
@@ -201,6 +176,38 @@ async function runResource(ctx: RunContext, def: ResourceDefinition): Promise<Re
     })
   ctx.logger({ level: summary.status === 'failed' ? 'error' : 'info', event: 'load.end', msg: `${def.name}: ${summary.status}, ${summary.rows} rows`, resource: def.name, loadId, status: summary.status, rows: summary.rows })
   return summary
+}
+
+/**
+ * One commit: the pages of `group` normalized together, with their cursor writes, deletes and
+ * sweeps, in one destination transaction. Returns the rows committed.
+ */
+async function commitGroup(ctx: RunContext, def: ResourceDefinition, loadId: string, normalizer: Normalizer, group: readonly ExtractBatch[]): Promise<number> {
+  const records = group.length === 1 ? group[0]!.records : group.flatMap((b) => b.records)
+  const normalized = normalizer.normalize(def.table, records)
+  const ownTables = normalizer.tables()
+  await ctx.destination.commitBatch(
+    toCommitBatch({ loadId, resource: def, batches: group, normalized, tables: [...ctx.tables.values(), ...ownTables], registry: RESOURCES }),
+  )
+  // Only now, committed, do the new shapes become visible to the other resources.
+  for (const change of normalized.changes) {
+    const name = change.kind === 'create_table' ? change.table.name : change.table
+    const table = ownTables.find((t) => t.name === name)
+    if (table) ctx.tables.set(name, table)
+  }
+  ctx.schemaChanges.push(...normalized.changes)
+  return records.length
+}
+
+/** The summary fields of a failed resource: one line, stable code, Okta's errorCode, exit code. */
+function describeFailure(err: unknown): Pick<ResourceSummary, 'error' | 'errorCode' | 'oktaErrorCode' | 'exitCode'> {
+  const oktaErrorCode = (err as { errorCode?: unknown }).errorCode
+  return {
+    error: describeError(err),
+    exitCode: err instanceof OktaEltError ? err.exitCode : 1,
+    ...(err instanceof OktaEltError ? { errorCode: err.code } : {}),
+    ...(typeof oktaErrorCode === 'string' ? { oktaErrorCode } : {}),
+  }
 }
 
 function overallStatus(resources: readonly ResourceSummary[]): RunStatus {
