@@ -73,7 +73,7 @@ describe('registry ordering', () => {
   })
 
   it('only waits for selected resources', () => {
-    expect(waitsFor('apps_assigned', RESOURCE_NAMES)).toEqual(['apps', 'system_log'])
+    expect(waitsFor('apps_assigned', RESOURCE_NAMES)).toEqual(['apps'])
     expect(waitsFor('apps_assigned', ['apps_assigned', 'apps'])).toEqual(['apps'])
   })
 
