@@ -1,22 +1,11 @@
 import { inspect } from 'node:util'
 import { decodeProtectedHeader, exportJWK, exportPKCS8, generateKeyPair, jwtVerify, type CryptoKey } from 'jose'
-import { afterEach, beforeAll, describe, expect, it } from 'vitest'
+import { beforeAll, describe, expect, it } from 'vitest'
 import { OktaAuthError, OktaConfigError, OktaHttpClient, type OktaClientConfig } from '../../src/okta/index.ts'
 import type { LogEvent } from '../../src/util/log.ts'
-import { oktaError, recordingLogger, sendJson, sleep, startServer, type ScriptedServer } from './helpers.ts'
+import { oktaError, recordingLogger, sendJson, sleep, startServer, closedAfterEach } from './helpers.ts'
 
-const servers: ScriptedServer[] = []
-const clients: OktaHttpClient[] = []
-
-afterEach(async () => {
-  await Promise.all(clients.splice(0).map((c) => c.close()))
-  await Promise.all(servers.splice(0).map((s) => s.close()))
-})
-
-function track(c: OktaHttpClient): OktaHttpClient {
-  clients.push(c)
-  return c
-}
+const { track } = closedAfterEach()
 
 /** Everything a caught error or a log line could leak through. */
 function exposed(err: unknown, events: LogEvent[] = []): string {
@@ -30,7 +19,7 @@ describe('SSWS', () => {
       if (req.headers['authorization'] === `SSWS ${secret}`) return sendJson(res, 200, [])
       sendJson(res, 401, oktaError('E0000011', 'Invalid token provided'), { 'x-okta-request-id': 'abc' })
     })
-    servers.push(server)
+    track(server)
     const ok = track(new OktaHttpClient({ orgUrl: server.url, auth: { type: 'ssws', token: secret } }))
     await expect(ok.get('/api/v1/users')).resolves.toEqual([])
 
@@ -55,7 +44,7 @@ describe('SSWS', () => {
         'x-okta-request-id': 'r403',
       }),
     )
-    servers.push(server)
+    track(server)
     const c = track(new OktaHttpClient({ orgUrl: server.url, auth: { type: 'ssws', token: 't' } }))
     const err = await c.get('/api/v1/logs').catch((e: unknown) => e)
     expect(err).toBeInstanceOf(OktaAuthError)
@@ -96,7 +85,7 @@ describe('OAuth 2.0 client credentials with private_key_jwt', () => {
       if (auth.startsWith('Bearer ') && valid.has(auth.slice(7))) return sendJson(res, 200, [{ id: 'u1' }])
       sendJson(res, 401, oktaError('E0000011', 'Invalid token provided'), { 'x-okta-request-id': `r${req.n}` })
     })
-    servers.push(server)
+    track(server)
     return { server, valid, assertions, tokenRequests: () => server.requests.filter((r) => r.url === '/oauth2/v1/token').length }
   }
 

@@ -1,3 +1,5 @@
+import { OktaHttpClient } from '../../src/okta/index.ts'
+import { afterEach } from 'vitest'
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
 import type { AddressInfo, Socket } from 'node:net'
 import type { LogEvent, Logger } from '../../src/util/log.ts'
@@ -98,3 +100,22 @@ export function recordingLogger(): { logger: Logger; events: LogEvent[] } {
 }
 
 export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms))
+
+/**
+ * Everything a test opens (clients, scripted servers, simulators) registered with `track` is
+ * closed after each test, clients first (they hold connections to the servers).
+ */
+export function closedAfterEach(): { track<T extends { close(): Promise<void> }>(resource: T): T } {
+  const open: { close(): Promise<void> }[] = []
+  afterEach(async () => {
+    const resources = open.splice(0)
+    await Promise.all(resources.filter((r) => r instanceof OktaHttpClient).map((r) => r.close()))
+    await Promise.all(resources.filter((r) => !(r instanceof OktaHttpClient)).map((r) => r.close()))
+  })
+  return {
+    track: (resource) => {
+      open.push(resource)
+      return resource
+    },
+  }
+}

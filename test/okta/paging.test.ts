@@ -1,20 +1,13 @@
-import { afterEach, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import { bucketForPath, nextLink, OktaForeignUrlError, OktaHttpClient, OktaResponseError, parseLinkHeader } from '../../src/okta/index.ts'
-import { sendJson, startServer, type ScriptedServer } from './helpers.ts'
+import { sendJson, startServer, type ScriptedServer, closedAfterEach } from './helpers.ts'
 
 const TOKEN = 'test-token-1'
-const servers: ScriptedServer[] = []
-const clients: OktaHttpClient[] = []
-
-afterEach(async () => {
-  await Promise.all(clients.splice(0).map((c) => c.close()))
-  await Promise.all(servers.splice(0).map((s) => s.close()))
-})
+const { track } = closedAfterEach()
 
 function client(url: string, extra: Partial<ConstructorParameters<typeof OktaHttpClient>[0]> = {}): OktaHttpClient {
   const c = new OktaHttpClient({ orgUrl: url, auth: { type: 'ssws', token: TOKEN }, retryBaseDelayMs: 10, ...extra })
-  clients.push(c)
-  return c
+  return track(c)
 }
 
 describe('parseLinkHeader', () => {
@@ -75,7 +68,7 @@ describe('pages()', () => {
       const link = next === null ? [self] : joined ? [`${self}, ${next}`] : [self, next]
       sendJson(res, 200, items, { link, 'x-okta-request-id': `req-${req.n}` })
     })
-    servers.push(server)
+    track(server)
     return server
   }
 
@@ -105,7 +98,7 @@ describe('pages()', () => {
 
   it('resumes from an absolute next URL, and treats [] as an empty page', async () => {
     const server = await startServer((_req, res) => sendJson(res, 200, [], { link: `<${server.url}/api/v1/logs?after=1_1>; rel="self"` }))
-    servers.push(server)
+    track(server)
     const c = client(server.url)
     const pages = []
     for await (const p of c.pages(`${server.url}/api/v1/logs?after=1_1`)) pages.push(p)
@@ -117,11 +110,11 @@ describe('pages()', () => {
 
   it('refuses a next link to another origin: the token never leaves the org', async () => {
     const evil = await startServer((_req, res) => sendJson(res, 200, []))
-    servers.push(evil)
+    track(evil)
     const server = await startServer((_req, res) =>
       sendJson(res, 200, [{ id: 1 }], { link: `<${evil.url}/api/v1/users?after=x>; rel="next"` }),
     )
-    servers.push(server)
+    track(server)
     const c = client(server.url)
     const seen: unknown[] = []
     const run = async (): Promise<void> => {
@@ -134,7 +127,7 @@ describe('pages()', () => {
 
   it('rejects a page that is not a JSON array, without retrying', async () => {
     const server = await startServer((_req, res) => sendJson(res, 200, { not: 'an array' }))
-    servers.push(server)
+    track(server)
     const c = client(server.url)
     const run = async (): Promise<void> => {
       for await (const _ of c.pages('/api/v1/users')) void _
@@ -149,7 +142,7 @@ describe('JSON numbers', () => {
     const body =
       '[{"id":"u1","big":12345678901234567890,"neg":-9007199254740993,"max":9007199254740991,"f":1.5,"s":"12345678901234567890","e":1e21}]'
     const server = await startServer((_req, res) => sendJson(res, 200, body))
-    servers.push(server)
+    track(server)
     const c = client(server.url)
     const [user] = await c.get<Array<Record<string, unknown>>>('/api/v1/users')
     expect(user?.['big']).toBe(12345678901234567890n)

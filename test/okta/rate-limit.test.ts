@@ -1,20 +1,13 @@
-import { afterEach, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import { OktaHttpClient, OktaRateLimitError, type OktaClientConfig } from '../../src/okta/index.ts'
 import { ServerClock } from '../../src/okta/rate-limit.ts'
-import { oktaError, recordingLogger, sendJson, sleep, startServer, type ScriptedServer } from './helpers.ts'
+import { oktaError, recordingLogger, sendJson, sleep, startServer, closedAfterEach } from './helpers.ts'
 
-const servers: ScriptedServer[] = []
-const clients: OktaHttpClient[] = []
-
-afterEach(async () => {
-  await Promise.all(clients.splice(0).map((c) => c.close()))
-  await Promise.all(servers.splice(0).map((s) => s.close()))
-})
+const { track } = closedAfterEach()
 
 function client(url: string, extra: Partial<OktaClientConfig> = {}): OktaHttpClient {
   const c = new OktaHttpClient({ orgUrl: url, auth: { type: 'ssws', token: 'tok' }, retryBaseDelayMs: 20, retryMaxDelayMs: 200, ...extra })
-  clients.push(c)
-  return c
+  return track(c)
 }
 
 /**
@@ -57,7 +50,7 @@ describe('rate-limit pacing', () => {
   it('sends at most floor(limit × share) requests per server window, counted on the server', async () => {
     const limiter = windowedServer(10, 1000)
     const server = await startServer((_req, res) => limiter.handle(res))
-    servers.push(server)
+    track(server)
     const c = client(server.url, { maxInFlight: 4, rateLimitShare: 0.9 })
     await Promise.all(Array.from({ length: 20 }, () => c.get('/api/v1/users')))
     expect(server.requests).toHaveLength(20)
@@ -74,7 +67,7 @@ describe('rate-limit pacing', () => {
   it('spreads the second half of the budget over the window instead of bursting', async () => {
     const limiter = windowedServer(20, 3000)
     const server = await startServer((_req, res) => limiter.handle(res))
-    servers.push(server)
+    track(server)
     const c = client(server.url, { maxInFlight: 4, rateLimitShare: 0.5 })
     // Budget 10: the first 5 go at once, the next 5 are paced over the rest of the window.
     await Promise.all(Array.from({ length: 10 }, () => c.get('/api/v1/groups')))
@@ -102,7 +95,7 @@ describe('rate-limit pacing', () => {
         }
         sendJson(res, 200, [], { 'x-rate-limit-limit': '50', 'x-rate-limit-remaining': '49', 'x-rate-limit-reset': String(Math.ceil((Date.now() + skewMs + 60_000) / 1000)), date: new Date(serverNow).toUTCString() })
       })
-      servers.push(server)
+      track(server)
       const { logger, events } = recordingLogger()
       const c = client(server.url, { logger })
       await c.get('/api/v1/logs')
@@ -131,7 +124,7 @@ describe('rate-limit pacing', () => {
       }
       sendJson(res, 200, [])
     })
-    servers.push(server)
+    track(server)
     const c = client(server.url, { retryBaseDelayMs: 100, retryMaxDelayMs: 10_000 })
     await c.get('/api/v1/users')
     const at = server.requests.map((r) => r.at)
@@ -148,7 +141,7 @@ describe('rate-limit pacing', () => {
     const server = await startServer((_req, res) =>
       sendJson(res, 429, oktaError('E0000047', 'API call exceeded rate limit due to too many requests.'), { 'x-rate-limit-limit': '0' }),
     )
-    servers.push(server)
+    track(server)
     const c = client(server.url, { maxRetries: 2 })
     const err = await c.get('/api/v1/users').catch((e: unknown) => e)
     expect(err).toBeInstanceOf(OktaRateLimitError)
@@ -163,7 +156,7 @@ describe('rate-limit pacing', () => {
       await sleep(40)
       sendJson(res, 200, [])
     })
-    servers.push(server)
+    track(server)
     const c = client(server.url, { maxInFlight: 3 })
     const paths = ['/api/v1/users', '/api/v1/groups', '/api/v1/apps', '/api/v1/logs']
     await Promise.all(Array.from({ length: 24 }, (_, i) => c.get(paths[i % paths.length]!)))
@@ -184,7 +177,7 @@ describe('rate-limit pacing', () => {
       }
       sendJson(res, 200, [])
     })
-    servers.push(server)
+    track(server)
     const c = client(server.url, { maxInFlight: 2 })
     await c.get('/api/v1/apps')
     const blocked = c.get('/api/v1/apps/0oa1/users')

@@ -1,5 +1,5 @@
 import { inspect } from 'node:util'
-import { afterEach, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import {
   OktaApiError,
   OktaHttpClient,
@@ -7,15 +7,9 @@ import {
   OktaTimeoutError,
   type OktaClientConfig,
 } from '../../src/okta/index.ts'
-import { oktaError, recordingLogger, sendJson, startServer, type ScriptedServer } from './helpers.ts'
+import { oktaError, recordingLogger, sendJson, startServer, type ScriptedServer, closedAfterEach } from './helpers.ts'
 
-const servers: ScriptedServer[] = []
-const clients: OktaHttpClient[] = []
-
-afterEach(async () => {
-  await Promise.all(clients.splice(0).map((c) => c.close()))
-  await Promise.all(servers.splice(0).map((s) => s.close()))
-})
+const { track } = closedAfterEach()
 
 function client(url: string, extra: Partial<OktaClientConfig> = {}): OktaHttpClient {
   const c = new OktaHttpClient({
@@ -25,8 +19,7 @@ function client(url: string, extra: Partial<OktaClientConfig> = {}): OktaHttpCli
     retryMaxDelayMs: 100,
     ...extra,
   })
-  clients.push(c)
-  return c
+  return track(c)
 }
 
 const OK = [{ id: 'u1' }]
@@ -37,7 +30,7 @@ async function failThenOk(n: number, fail: Parameters<typeof startServer>[0]): P
     if (req.n <= n) return fail(req, res, raw)
     sendJson(res, 200, OK, { 'x-okta-request-id': `ok-${req.n}` })
   })
-  servers.push(server)
+  track(server)
   return server
 }
 
@@ -98,7 +91,7 @@ describe('retries', () => {
     const server = await startServer((req, res) =>
       sendJson(res, 503, oktaError('E0000010', 'Service is in read only mode'), { 'x-okta-request-id': `req-${req.n}` }),
     )
-    servers.push(server)
+    track(server)
     const c = client(server.url, { maxRetries: 2 })
     const err = await c.get('/api/v1/users?limit=200').catch((e: unknown) => e)
     expect(err).toBeInstanceOf(OktaApiError)
@@ -113,7 +106,7 @@ describe('retries', () => {
     const server = await startServer(() => {
       /* never answer */
     })
-    servers.push(server)
+    track(server)
     const c = client(server.url, { maxRetries: 1, requestTimeoutMs: 150 })
     const err = await c.get('/api/v1/logs').catch((e: unknown) => e)
     expect(err).toBeInstanceOf(OktaTimeoutError)
@@ -123,7 +116,7 @@ describe('retries', () => {
 
   it('gives up on connection failures with a network error', async () => {
     const server = await startServer((_req, _res, raw) => { raw.socket.destroy() })
-    servers.push(server)
+    track(server)
     const c = client(server.url, { maxRetries: 1 })
     const err = await c.get('/api/v1/users').catch((e: unknown) => e)
     expect(err).toBeInstanceOf(OktaNetworkError)
@@ -137,7 +130,8 @@ describe('retries', () => {
     const hang = await startServer(() => {
       /* never answer */
     })
-    servers.push(reset, hang)
+    track(reset)
+    track(hang)
     const { logger, events } = recordingLogger()
     for (const server of [reset, hang]) {
       const c = client(server.url, { auth: { type: 'ssws', token: secret }, maxRetries: 1, requestTimeoutMs: 100, logger })
@@ -162,7 +156,7 @@ describe('retries', () => {
     const server = await startServer((_req, res) =>
       sendJson(res, 400, oktaError('E0000031', 'Invalid search criteria.'), { 'x-okta-request-id': 'abc' }),
     )
-    servers.push(server)
+    track(server)
     const c = client(server.url)
     const err = await c.get('/api/v1/users', { query: { search: 'bogus' } }).catch((e: unknown) => e)
     expect(err).toBeInstanceOf(OktaApiError)
@@ -175,7 +169,7 @@ describe('retries', () => {
     const server = await startServer(() => {
       /* never answer */
     })
-    servers.push(server)
+    track(server)
     const c = client(server.url)
     const ac = new AbortController()
     setTimeout(() => ac.abort(new Error('stop')), 100)

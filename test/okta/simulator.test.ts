@@ -1,31 +1,22 @@
 import { exportSPKI, exportPKCS8, generateKeyPair } from 'jose'
 import { inspect } from 'node:util'
-import { afterEach, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import { OktaAuthError, OktaHttpClient, type OktaClientConfig } from '../../src/okta/index.ts'
 import { startSimulator } from '../../src/simulator/index.ts'
 import type { RecordedRequest, Simulator, SimulatorOptions } from '../../src/simulator/types.ts'
-import { recordingLogger } from './helpers.ts'
+import { closedAfterEach, recordingLogger } from './helpers.ts'
 
 /** The Okta client against the bundled simulator, over real HTTP on loopback. */
 
-const sims: Simulator[] = []
-const clients: OktaHttpClient[] = []
-
-afterEach(async () => {
-  await Promise.all(clients.splice(0).map((c) => c.close()))
-  await Promise.all(sims.splice(0).map((s) => s.close()))
-})
+const { track } = closedAfterEach()
 
 async function sim(opts: SimulatorOptions): Promise<Simulator> {
-  const s = await startSimulator(opts)
-  sims.push(s)
-  return s
+  return track(await startSimulator(opts))
 }
 
 function client(s: Simulator, extra: Partial<OktaClientConfig> = {}): OktaHttpClient {
   const c = new OktaHttpClient({ orgUrl: s.url, auth: { type: 'ssws', token: s.token }, retryBaseDelayMs: 20, ...extra })
-  clients.push(c)
-  return c
+  return track(c)
 }
 
 const SMALL = { users: 230, groups: 5, apps: 3, logEvents: 20, membershipsPerUser: 1, assignmentsPerUser: 1, logDays: 1 }
