@@ -101,15 +101,17 @@ export function defineCrashSuite(kind: DestKind): void {
     })
 
     // One page per commit (maxBatchRows 1) where a test names "the n-th batch": the hook points
-    // are then the same on every run. The random trials run with the default merging of pages.
+    // are then the same on every run. The random trials let small pages merge (maxBatchRows 250:
+    // group members and app users pages share commits while the destination is busy) yet keep
+    // enough commits (about 30 log lines) for a random kill to land mid-run.
     const configFor = (destination: string) => ({
       ...defaultPipelineConfig({ orgUrl: sim.url, auth: { type: 'ssws', token: sim.token }, destination }),
       maxBatchRows: 1,
     })
 
     function cliRun(url: string, env: Record<string, string> = {}) {
-      const perPage = env['OKTA_ELT_TEST_KILL_AT'] === undefined ? {} : { load: { maxBatchRows: 1 } }
-      const config = tmp.write(`config-${Math.random().toString(36).slice(2)}.json`, { okta: { orgUrl: sim.url }, destination: url, ...perPage })
+      const load = { maxBatchRows: env['OKTA_ELT_TEST_KILL_AT'] === undefined ? 250 : 1 }
+      const config = tmp.write(`config-${Math.random().toString(36).slice(2)}.json`, { okta: { orgUrl: sim.url }, destination: url, load })
       return startCli(['--config', config, 'run', '--json'], { env: { OKTA_API_TOKEN: sim.token, ...env } })
     }
 
@@ -181,7 +183,7 @@ export function defineCrashSuite(kind: DestKind): void {
         for (let k = 0; k < kills; k++) {
           const run = cliRun(url)
           // A random point in the stream of log lines (one per committed batch), plus a random few ms.
-          const line = 1 + Math.floor(random() * 30)
+          const line = 1 + Math.floor(random() * 20)
           await run.waitForLine(line)
           await new Promise((r) => setTimeout(r, Math.floor(random() * 15)))
           run.child.kill('SIGKILL')
