@@ -1,5 +1,6 @@
 import Database from 'better-sqlite3'
 import pg from 'pg'
+import { expect } from 'vitest'
 
 /**
  * Runs read-only SQL against a destination URL as a user would (sqlite3 / psql), independent of
@@ -41,4 +42,21 @@ export async function query<T = Record<string, unknown>>(url: string, sql: strin
 export async function count(url: string, from: string, params: unknown[] = []): Promise<number> {
   const rows = await query<{ n: number | string }>(url, `SELECT count(*) AS n FROM ${from}`, params)
   return Number(rows[0]?.n ?? 0)
+}
+
+/**
+ * After a first load, the destination holds the whole simulated org: every user (DEPROVISIONED
+ * included: Okta's default listing hides them), group, membership, app, assignment and event.
+ */
+export async function expectFirstLoadComplete(
+  url: string,
+  counts: { users: number; groups: number; memberships: number; apps: number; assignments: number; logEvents: number },
+): Promise<void> {
+  expect(await count(url, 'users')).toBe(counts.users)
+  expect(await count(url, "users WHERE status = 'DEPROVISIONED'")).toBeGreaterThan(0)
+  expect(await count(url, 'groups')).toBe(counts.groups)
+  expect(await count(url, 'group_users')).toBe(counts.memberships)
+  expect(await count(url, 'apps')).toBe(counts.apps)
+  expect(await count(url, 'apps_assigned')).toBe(counts.assignments)
+  expect(await count(url, 'system_log')).toBe(counts.logEvents)
 }
