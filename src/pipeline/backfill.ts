@@ -112,10 +112,8 @@ async function copyDestination(from: string, to: string, lockWaitMs: number, log
   } catch (err) {
     summary.status = signal?.aborted ? 'interrupted' : 'failed'
     summary.error = describeError(err)
-    if (!loadStarted) {
-      await Promise.all([source.close(), target.close()])
-      throw err
-    }
+    // Before the copy began (unreachable, locked, not a new destination): nothing to report but the error.
+    if (!loadStarted) throw err
   } finally {
     if (loadStarted) {
       await target
