@@ -19,7 +19,7 @@ const [major, minor] = process.versions.node.split('.').map(Number)
 if (major < REQUIRED[0] || (major === REQUIRED[0] && minor < REQUIRED[1])) {
   const root = dirname(dirname(fileURLToPath(import.meta.url)))
   const script = join(root, 'bin', 'okta-elt.js')
-  const bundled = join(root, 'node_modules', 'node', 'bin', 'node')
+  const bundled = join(root, 'node_modules', '.bin', 'node')
   const fix = existsSync(bundled)
     ? `run it as \`npx okta-elt\` inside ${root}, or with the Node 24 that npm installed there: ${bundled} ${script}`
     : `run \`npm install\` in ${root} (it installs Node 24 into node_modules), or install Node.js 24 LTS`

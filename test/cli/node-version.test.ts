@@ -11,7 +11,7 @@ import { tempDir } from './helpers.ts'
  */
 const ROOT = resolve(import.meta.dirname, '../..')
 const BIN = join(ROOT, 'bin/okta-elt.js')
-const BUNDLED = join(ROOT, 'node_modules/node/bin/node')
+const BUNDLED = join(ROOT, 'node_modules/.bin/node')
 const VERSION = (JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { version: string }).version
 
 function oldNode(): string | undefined {
