@@ -8,7 +8,10 @@ WORKDIR /app
 COPY package.json package-lock.json ./
 # Runtime dependencies exactly as locked. --omit=optional leaves out the bundled Node 24 (the
 # `node` package, 120 MB), which is for hosts with an older node: this image is Node 24 already.
-RUN npm ci --omit=dev --omit=optional --no-audit --no-fund
+# Without it no runtime dependency needs an install script (better-sqlite3 loads its prebuilt
+# binary), so --ignore-scripts holds whatever npm version the base image ships: the slim image has
+# no compiler for the node-gyp rebuild an older npm would try.
+RUN npm ci --omit=dev --omit=optional --ignore-scripts --no-audit --no-fund
 
 FROM node:24-slim
 ENV NODE_ENV=production
