@@ -76,16 +76,18 @@ interface WalkContext {
  * assumes the caller applies every returned change (in the same transaction as the rows). If that
  * transaction fails, rebuild the Normalizer from `Destination.readSchema()`.
  *
- * Rules (see also naming.ts and infer.ts):
- *  - nested objects flatten into `a__b` columns; empty objects produce nothing.
+ * Rules (see also naming.ts, infer.ts, type-lattice.ts and README "Order independence": every
+ * decision depends on the path and the value only, never on which records came first):
+ *  - nested objects flatten into `a__b` columns; empty objects produce nothing; an object at
+ *    MAX_FLATTEN_DEPTH is one JSON column.
  *  - arrays of objects (null elements skipped, positions kept in `_idx`) become the child table
  *    `<table>__<path>` (one level: inside a child row, arrays of any kind are one JSON column);
- *    arrays of scalars or mixed arrays are one JSON column; an empty array is `'[]'` in an existing
- *    JSON column and otherwise nothing (it never creates a column).
+ *    arrays of scalars or mixed arrays are one JSON column; an empty array is always `'[]'` in the
+ *    path's JSON column (created if need be, also next to a child table).
  *  - `hints.jsonPaths` are one JSON column (their keys are never flattened); `hints.ignorePaths`
  *    are dropped. Paths below an array of objects apply to the child table (`['target', 'detailEntry']`).
  *  - a key seen only with null creates no column until a non-null value arrives.
- *  - a value that does not fit its column widens the column (lattice in infer.ts); an object where
+ *  - a value that does not fit its column widens the column (type-lattice.ts); an object where
  *    a scalar column exists flattens into `x__*` columns next to it; a scalar where only `x__*`
  *    columns exist gets its own `x` column.
  *  - primary-key columns are text (Okta ids and uuids are strings; a stable key type keeps
