@@ -153,6 +153,7 @@ export class Normalizer {
       rootRows.rows.push(row)
       rootRows.owners.push(r)
       rootRows.keys.push(key)
+      if (kids.length > 2) sortKids(root, kids)
       for (let i = 0; i < kids.length; i += 2) this.#childRows(kids[i] as TableState, kids[i + 1] as unknown[], key, r, log)
     }
     return { changes: this.#changes(log), batches: records.length === 0 ? [] : this.#batches(root, log) }
@@ -554,6 +555,27 @@ export class Normalizer {
       })
     }
     return batches
+  }
+}
+
+/**
+ * Orders a record's child arrays (`[table, array, …]` pairs) by child table, so that the schema
+ * changes they cause come in the same order whether the compiled extractor (shape order) or the
+ * generic walk (the record's key order) found them.
+ */
+function sortKids(root: TableState, kids: unknown[]): void {
+  for (let i = 2; i < kids.length; i += 2) {
+    const table = kids[i] as TableState
+    const array = kids[i + 1]
+    const rank = root.children.indexOf(table)
+    let j = i
+    while (j > 0 && root.children.indexOf(kids[j - 2] as TableState) > rank) {
+      kids[j] = kids[j - 2]
+      kids[j + 1] = kids[j - 1]
+      j -= 2
+    }
+    kids[j] = table
+    kids[j + 1] = array
   }
 }
 

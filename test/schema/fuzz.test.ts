@@ -18,7 +18,12 @@ function rng(seed: number): () => number {
 const KEYS = ['a', 'b', 'firstName', 'first_name', 'x y', '', '🎉', 'constructor', 'n', 'deep', 'list', 'tags']
 
 function scalar(r: () => number): unknown {
-  switch (Math.floor(r() * 9)) {
+  switch (Math.floor(r() * 14)) {
+    case 9: return -0
+    case 10: return [1e-7, 1e21, 0.1 + 0.2][Math.floor(r() * 3)]
+    case 11: return '2024-01-01T02:00:00+02:00'
+    case 12: return '2024-01-01T00:00:00.123456Z'
+    case 13: return 2n ** 50n
     case 0: return null
     case 1: return r() < 0.5
     case 2: return Math.floor(r() * 1000) - 500
