@@ -22,7 +22,7 @@ import { Mutex } from './mutex.ts'
 import type { LiveTable } from './live-schema.ts'
 import type { MetaDb } from './meta-db.ts'
 import { DELETED_AT, LOAD_ID, withSystemColumns } from './system-columns.ts'
-import { canWiden, isColumnType } from './type-lattice.ts'
+import { canWiden, isColumnType } from '../schema/type-lattice.ts'
 
 export interface DestinationOptions {
   logger?: Logger

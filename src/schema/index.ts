@@ -12,5 +12,7 @@ export {
   SYSTEM_COLUMNS,
   uniqueIdentifier,
 } from './naming.ts'
-export { parseTimestamp, scalarType, widenType } from './infer.ts'
+export { encodeValue, parseTimestamp, scalarText, scalarType } from './infer.ts'
+export { canWiden, COLUMN_TYPES, doubleText, fits, isColumnType, widenType, widenValue } from './type-lattice.ts'
+export { MAX_FLATTEN_DEPTH } from './table-state.ts'
 export { SchemaError } from './errors.ts'
