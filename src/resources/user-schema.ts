@@ -48,6 +48,7 @@ export const userSchema: ResourceDefinition = {
   extract: fullListingExtractor({
     resource: 'user_schema',
     path: SCHEMA_PATH,
+    idOf: (attr) => attr['name'],
     version: (attr) => createHash('sha256').update(JSON.stringify(attr)).digest('base64url').slice(0, 22),
     source: oneDocument,
   }),

@@ -8,6 +8,8 @@ export interface FullListingSpec {
   /** `limit` per page; undefined for listings that take none (user types: one page). */
   pageSize?: number
   query?: Record<string, string | number>
+  /** A record's key in the cursor's version map; default its `id`. */
+  idOf?(record: Record<string, unknown>): unknown
   /** A record's version (apps: `lastUpdated`); undefined means "always load". */
   version(record: Record<string, unknown>): string | undefined
   /**
@@ -69,7 +71,7 @@ export function fullListingExtractor(spec: FullListingSpec): (ctx: ExtractContex
     for await (const page of spec.source ? spec.source(ctx) : linkPages(ctx, spec)) {
       const records: Record<string, unknown>[] = []
       for (const record of page.items) {
-        const id = record['id']
+        const id = spec.idOf ? spec.idOf(record) : record['id']
         const version = spec.version(record)
         if (typeof id === 'string' && version !== undefined) {
           const unchanged = !reconcileBySweep && saved.get(id) === version
