@@ -49,11 +49,31 @@ for (const dest of destinationCases()) {
       const factorTypes = await query<{ factor_type: string }>(url, 'SELECT DISTINCT factor_type FROM user_factors')
       expect(factorTypes.length).toBeGreaterThanOrEqual(4)
 
+      // The views: user_app_access agrees with Okta's own answer (apps_assigned), pair for pair.
+      const pairs = (rows: { user_id: string; app_id: string }[]): string[] => [...new Set(rows.map((r) => `${r.user_id}|${r.app_id}`))].sort()
+      const access = await query<{ user_id: string; app_id: string; via: string; group_id: string | null }>(url, 'SELECT user_id, app_id, via, group_id FROM user_app_access')
+      const assigned = await query<{ user_id: string; app_id: string }>(
+        url, 'SELECT aa.user_id, aa.app_id FROM apps_assigned aa JOIN users u ON u.id = aa.user_id AND u._deleted_at IS NULL WHERE aa._deleted_at IS NULL',
+      )
+      expect(pairs(access)).toEqual(pairs(assigned))
+      expect(new Set(access.map((r) => r.via))).toEqual(new Set(['USER', 'GROUP']))
+      expect(access.filter((r) => r.via === 'USER').every((r) => r.group_id === null)).toBe(true)
+      expect(access.filter((r) => r.via === 'GROUP').every((r) => typeof r.group_id === 'string')).toBe(true)
+      // privileged_users: the GROUP path (group_roles through memberships) equals what Okta lists per user.
+      const privileged = await query<{ user_id: string; role_type: string; assignment_type: string; group_id: string | null; role_id: string }>(
+        url, 'SELECT user_id, role_type, assignment_type, group_id, role_id FROM privileged_users',
+      )
+      const viaGroup = (rows: { user_id: string; role_id: string }[]): string[] => rows.map((r) => `${r.user_id}|${r.role_id}`).sort()
+      expect(viaGroup(privileged.filter((r) => r.assignment_type === 'GROUP'))).toEqual(
+        viaGroup(await query(url, `SELECT user_id, id AS role_id FROM user_roles WHERE assignment_type = 'GROUP' AND _deleted_at IS NULL`)),
+      )
+      expect(privileged.some((r) => r.role_type === 'SUPER_ADMIN' && r.assignment_type === 'USER')).toBe(true)
+
       const userIds = [...sim.org.userIds()]
       const roleId = sim.org.grantUserRole(userIds[40]!, 'READ_ONLY_ADMIN')
       const factorId = sim.org.enrollFactor(userIds[41]!, 'push')
       const appId = sim.org.appIds()[1]!
-      const groupId = sim.org.groupIds().at(-1)!
+      const groupId = sim.org.groupIds().find((g, i) => i > 0 && sim.org.groupMemberIds(g).length > 0 && !access.some((r) => r.app_id === appId && r.group_id === g))!
       sim.org.assignGroupToApp(appId, groupId)
 
       const second = await runPipeline({ config })
@@ -64,6 +84,10 @@ for (const dest of destinationCases()) {
       expect(await query(url, `SELECT id FROM user_factors WHERE id = '${factorId}' AND _deleted_at IS NULL`)).toHaveLength(1)
       expect(await query(url, `SELECT group_id FROM app_groups WHERE app_id = '${appId}' AND group_id = '${groupId}' AND _deleted_at IS NULL`)).toHaveLength(1)
       expect(second.requests.total.requests).toBeLessThan(first.requests.total.requests / 5)
+      // The new group assignment reaches every member of that group through the view.
+      const reached = await query<{ user_id: string }>(url, `SELECT user_id FROM user_app_access WHERE app_id = '${appId}' AND group_id = '${groupId}'`)
+      expect(reached.map((r) => r.user_id).sort()).toEqual(sim.org.groupMemberIds(groupId).sort())
+      expect(await query(url, `SELECT role_id FROM privileged_users WHERE role_id = '${roleId}'`)).toHaveLength(1)
     })
   })
 }
