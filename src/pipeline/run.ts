@@ -14,6 +14,7 @@ import { countingClient } from './counting-client.ts'
 import { mergeWhileBusy } from './merge-while-busy.ts'
 import { testHooksFromEnv } from './test-hooks.ts'
 import { toCommitBatch } from './to-commit-batch.ts'
+import { refreshViews } from './views.ts'
 import type { ResourceSummary, RunOptions, RunStatus, RunSummary } from './types.ts'
 
 /**
@@ -51,6 +52,7 @@ export async function runPipeline(options: RunOptions): Promise<RunSummary> {
       schemaChanges: [],
     }
     const resources = await runResources(ctx)
+    await refreshViews(destination, logger)
     const finishedAt = new Date()
     const status = overallStatus(resources)
     return {

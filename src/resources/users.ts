@@ -29,6 +29,7 @@ export const users: ResourceDefinition = {
   name: 'users',
   endpoint: '/api/v1/users',
   table: { table: 'users', primaryKey: [['id']], jsonPaths: [['_links'], ['_embedded']] },
+  scopes: ['okta.users.read'],
   writeMode: 'merge',
   pageSize: PAGE_SIZE,
   cursorStrategy:

@@ -156,6 +156,25 @@ export interface OrgControl {
   assignUser(appId: string, userId: string, scope?: 'USER' | 'GROUP'): void
   unassignUser(appId: string, userId: string): void
 
+  // Access graph (okta-api.md §8); each change logs its System Log event.
+  assignGroupToApp(appId: string, groupId: string): void
+  unassignGroupFromApp(appId: string, groupId: string): void
+  /** Grants a standard role type (e.g. `READ_ONLY_ADMIN`) or `CUSTOM`; returns the assignment id. */
+  grantUserRole(userId: string, type: string): string
+  revokeUserRole(userId: string, roleId: string): void
+  grantGroupRole(groupId: string, type: string): string
+  revokeGroupRole(groupId: string, roleId: string): void
+  /** Enrols an ACTIVE factor (`push`, `sms`, `token:software:totp`, `webauthn`, `email`, `question`); returns its id. */
+  enrollFactor(userId: string, factorType: string): string
+  resetFactor(userId: string, factorId: string): void
+  resetAllFactors(userId: string): void
+  /** Group rules: Okta logs no event for these edits. */
+  createGroupRule(name: string, expression: string, groupIds: string[]): string
+  updateGroupRule(id: string, patch: Partial<{ name: string; status: 'ACTIVE' | 'INACTIVE' | 'INVALID'; expression: string; groupIds: string[]; excludeUsers: string[] }>): void
+  deleteGroupRule(id: string): void
+  /** Declares a custom attribute in the user profile schema without giving any user a value. */
+  declareCustomAttribute(name: string, attr: { type: 'string' | 'boolean' | 'number' | 'integer' | 'array'; title?: string; items?: { type: string } }): void
+
   /**
    * Appends a System Log event. `published` defaults to the clock; an earlier `published` makes a
    * late event (persisted now, published in the past): polling still delivers it, in persistence order.
