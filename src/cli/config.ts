@@ -236,6 +236,7 @@ export async function resolveAuth(parsed: ParsedConfig, env: Env): Promise<OktaA
     privateKey,
     ...(auth.keyId === undefined ? {} : { keyId: auth.keyId }),
     scopes: auth.scopes ?? [...DEFAULT_OAUTH_SCOPES],
+    ...(auth.dpop === undefined ? {} : { dpop: auth.dpop }),
   }
 }
 

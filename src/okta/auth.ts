@@ -195,7 +195,7 @@ export class OAuthAuth implements AuthProvider {
           this.#useDpop = true
           continue
         }
-        throw tokenError(reply, error, 'this service app requires DPoP: set okta.auth.dpop to "auto" (the default) or true')
+        throw tokenError(reply, error, 'the service app requires DPoP proofs; set okta.auth.dpop to "auto" or true')
       }
       throw tokenError(reply, error)
     }
