@@ -32,7 +32,7 @@ export const oauthAuthSchema = z.strictObject({
   keyId: z.string().min(1).optional(),
   scopes: z.array(z.string().min(1)).min(1).optional(),
   /** DPoP-bound tokens: `"auto"` (default) once Okta demands them, `true` always, `false` never. */
-  dpop: z.union([z.literal('auto'), z.boolean()]).optional(),
+  dpop: z.literal(['auto', true, false]).optional(),
 })
 
 export const configFileSchema = z.strictObject({

@@ -35,6 +35,8 @@ export class DpopVerifier {
   readonly #nonceLifetimeMs: number | undefined
   readonly #resourceNonce: boolean
   #nonce = newNonce()
+  /** After a timed rotation the previous nonce stays good for one more lifetime (requests in flight carry it). */
+  #previousNonce: string | null = null
   #nonceIssuedAt = Date.now()
   /** jti → local ms after which the proof is too old anyway (and can be forgotten). */
   readonly #seen = new Map<string, number>()
@@ -44,9 +46,10 @@ export class DpopVerifier {
     this.#resourceNonce = opts.resourceNonce ?? false
   }
 
-  /** A new server nonce; proofs carrying the old one get `use_dpop_nonce`. */
+  /** A new server nonce; proofs carrying the old one get `use_dpop_nonce` at once. */
   rotateNonce(): void {
     this.#nonce = newNonce()
+    this.#previousNonce = null
     this.#nonceIssuedAt = Date.now()
   }
 
@@ -96,7 +99,7 @@ export class DpopVerifier {
     }
     if (!resource || this.#resourceNonce) {
       this.#rotateIfDue()
-      if (claims.nonce !== this.#nonce) return this.#useNonce(resource)
+      if (claims.nonce !== this.#nonce && (claims.nonce === undefined || claims.nonce !== this.#previousNonce)) return this.#useNonce(resource)
     }
     return { ok: true, jkt }
   }
@@ -123,7 +126,11 @@ export class DpopVerifier {
   }
 
   #rotateIfDue(): void {
-    if (this.#nonceLifetimeMs !== undefined && Date.now() - this.#nonceIssuedAt >= this.#nonceLifetimeMs) this.rotateNonce()
+    if (this.#nonceLifetimeMs === undefined || Date.now() - this.#nonceIssuedAt < this.#nonceLifetimeMs) return
+    const expired = Date.now() - this.#nonceIssuedAt >= 2 * this.#nonceLifetimeMs
+    this.#previousNonce = expired ? null : this.#nonce
+    this.#nonce = newNonce()
+    this.#nonceIssuedAt = Date.now()
   }
 
   #forgetExpired(): void {

@@ -61,7 +61,10 @@ export interface SimulatorOptions {
 
 /** The simulated authorization server's DPoP behaviour. */
 export interface DpopOptions {
-  /** Rotate the server nonce this often (ms); a proof with an older nonce is answered `use_dpop_nonce`. Default: never. */
+  /**
+   * Rotate the server nonce this often (ms). The previous nonce stays good for one more lifetime
+   * (requests in flight carry it); an older one is answered `use_dpop_nonce`. Default: never.
+   */
   nonceLifetimeMs?: number
   /**
    * Resource requests must carry the current nonce too (RFC 9449 §9), answered 401
