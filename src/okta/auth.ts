@@ -16,6 +16,9 @@ export interface AuthProvider {
   /**
    * The headers that authenticate one attempt of `request`: `authorization`, plus `dpop` (the
    * proof) for a DPoP-bound token. Called before every attempt, never reused: a proof is single use.
+   * The client calls it before the attempt waits for pacing (a token fetch needs a slot itself);
+   * that wait is bounded by a rate-limit window (a minute at Okta), well inside the 5 minutes a
+   * proof's `iat` stays acceptable.
    */
   headersFor(request: AuthRequest, signal?: AbortSignal): Promise<Record<string, string>>
   /**
