@@ -279,7 +279,7 @@ export class OktaHttpClient implements OktaClient {
             return { status: res.status, headers: res.headers, json: lenientJson(res.text), requestId }
           }
           if (res.status === 401 && credentials !== null && !authRetried && this.#auth.onUnauthorized(credentials, res.headers)) {
-            // An expired or revoked OAuth token: fetch a fresh one and try once more.
+            // An expired or revoked OAuth token, or a DPoP nonce challenge: fresh headers, one more try.
             authRetried = true
             attempt--
             bucket.stats.retries++
