@@ -236,6 +236,7 @@ export async function resolveAuth(parsed: ParsedConfig, env: Env, resources: rea
     privateKey,
     ...(auth.keyId === undefined ? {} : { keyId: auth.keyId }),
     scopes: auth.scopes ?? scopesFor(resources),
+    ...(auth.dpop === undefined ? {} : { dpop: auth.dpop }),
   }
 }
 

@@ -40,6 +40,8 @@ export interface SimulatorOptions {
   oauthClients?: OAuthClientRegistration[]
   /** Access-token lifetime in seconds. Default 3600. */
   accessTokenTtlSeconds?: number
+  /** DPoP server behaviour (nonce rotation, a resource-side nonce); which apps require DPoP is `requireDpop`. */
+  dpop?: DpopOptions
   host?: string
   /** Default 0 (any free port). */
   port?: number
@@ -57,6 +59,20 @@ export interface SimulatorOptions {
   latencyMs?: number
 }
 
+/** The simulated authorization server's DPoP behaviour. */
+export interface DpopOptions {
+  /**
+   * Rotate the server nonce this often (ms). The previous nonce stays good for one more lifetime
+   * (requests in flight carry it); an older one is answered `use_dpop_nonce`. Default: never.
+   */
+  nonceLifetimeMs?: number
+  /**
+   * Resource requests must carry the current nonce too (RFC 9449 §9), answered 401
+   * `WWW-Authenticate: DPoP error="use_dpop_nonce"` otherwise. Okta does not (yet) ask for one.
+   */
+  resourceNonce?: boolean
+}
+
 export interface OAuthClientRegistration {
   clientId: string
   /** Public key (PEM SPKI or JWK) the client assertion must verify against. */
@@ -64,6 +80,12 @@ export interface OAuthClientRegistration {
   keyId?: string
   /** Scopes granted to the app. */
   scopes: string[]
+  /**
+   * "Require Demonstrating Proof of Possession (DPoP) header in token requests"
+   * (`dpop_bound_access_tokens`): a token request without a valid proof is refused, the nonce
+   * handshake is enforced, and tokens are DPoP-bound. Default false.
+   */
+  requireDpop?: boolean
 }
 
 export interface JsonWebKeyLike {
@@ -86,6 +108,8 @@ export interface Simulator {
   setRateLimits(limits: Partial<Record<BucketName, number>> | false, windowMs?: number): void
   /** Invalidates every OAuth access token issued so far (the next API call with one gets 401 E0000011). */
   expireAccessTokens(): void
+  /** A new DPoP nonce: the next proof with the old one is answered `use_dpop_nonce` (with the new one). */
+  rotateDpopNonce(): void
   close(): Promise<void>
 }
 
@@ -100,6 +124,8 @@ export interface RecordedRequest {
   at: number
   /** What the fault injector did, if anything. */
   fault?: FaultKind
+  /** The OAuth `error` of the answer (`use_dpop_nonce`, `invalid_dpop_proof`, …), if it was one. */
+  oauthError?: string
 }
 
 export interface SimClock {
