@@ -1,5 +1,5 @@
 import type { OktaClient } from '../okta/types.ts'
-import type { TableHints } from '../schema/types.ts'
+import type { DeclaredColumn, TableHints } from '../schema/types.ts'
 import type { StateRow, StateWrite } from '../state/types.ts'
 import type { Logger } from '../util/log.ts'
 
@@ -93,4 +93,6 @@ export interface ExtractBatch {
    * marks its rows of that record deleted, in this batch's transaction.
    */
   cascades?: { resource: ResourceName; id: string }[]
+  /** Columns the source declares for this resource's table (users: the profile schema), created before their first value. */
+  declaredColumns?: DeclaredColumn[]
 }

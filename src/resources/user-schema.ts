@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto'
+import type { ColumnType, DeclaredColumn } from '../schema/types.ts'
 import { fullListingExtractor } from './strategies/full-listing.ts'
 import type { ExtractContext, ResourceDefinition } from './types.ts'
 
@@ -32,8 +33,25 @@ function objectAt(value: unknown, key: string): Record<string, unknown> | undefi
   return v !== null && typeof v === 'object' && !Array.isArray(v) ? (v as Record<string, unknown>) : undefined
 }
 
+/** The column type of a declared attribute type (okta-api.md §8.5); unknown types stay text. */
+const COLUMN_TYPE_OF: Readonly<Record<string, ColumnType>> = { integer: 'bigint', number: 'double', boolean: 'boolean', array: 'json', string: 'text' }
+
+/**
+ * The `users` columns the schema's custom attributes declare (`profile.<name>`), so a column exists
+ * with its declared type before any user holds a value.
+ */
+export function declaredProfileColumns(document: unknown): DeclaredColumn[] {
+  return schemaAttributes(document)
+    .filter((a) => a['section'] === 'custom' && typeof a['name'] === 'string')
+    .map((a) => ({ path: ['profile', a['name'] as string], type: COLUMN_TYPE_OF[String(a['type'])] ?? 'text' }))
+}
+
+export async function fetchUserSchema(ctx: ExtractContext): Promise<unknown> {
+  return ctx.client.get(SCHEMA_PATH, ctx.signal ? { signal: ctx.signal } : {})
+}
+
 async function* oneDocument(ctx: ExtractContext): AsyncGenerator<{ items: Record<string, unknown>[]; last: boolean }> {
-  yield { items: schemaAttributes(await ctx.client.get(SCHEMA_PATH, ctx.signal ? { signal: ctx.signal } : {})), last: true }
+  yield { items: schemaAttributes(await fetchUserSchema(ctx)), last: true }
 }
 
 export const userSchema: ResourceDefinition = {

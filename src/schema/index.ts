@@ -1,4 +1,4 @@
-export type { ColumnDef, ColumnType, RowBatch, RowValue, SchemaChange, TableDef, TableHints } from './types.ts'
+export type { ColumnDef, ColumnType, DeclaredColumn, RowBatch, RowValue, SchemaChange, TableDef, TableHints } from './types.ts'
 export { Normalizer, OVERFLOW_COLUMN, PARENT_KEY_SEPARATOR } from './normalizer.ts'
 export type { NormalizeResult, NormalizerOptions } from './normalizer.ts'
 export { toJsonText } from './json-text.ts'

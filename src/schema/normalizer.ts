@@ -1,4 +1,4 @@
-import type { ColumnType, RowBatch, RowValue, SchemaChange, TableDef, TableHints } from './types.ts'
+import type { ColumnType, DeclaredColumn, RowBatch, RowValue, SchemaChange, TableDef, TableHints } from './types.ts'
 import { compileChild, compileRoot } from './compile.ts'
 import { SchemaError } from './errors.ts'
 import { encodeValue, isObjectArray, scalarType } from './infer.ts'
@@ -135,6 +135,7 @@ export class Normalizer {
     if (root === undefined) root = this.#createRoot(hints, log)
     else if (!root.isRoot) throw new TypeError(`table ${hints.table} is a child table`)
     this.#applyHints(root, hints)
+    if (hints.declaredColumns) this.#declare(root, hints.declaredColumns, log)
 
     const rootRows = log.rowsOf(root)
     const kids: unknown[] = []
@@ -258,6 +259,22 @@ export class Normalizer {
       log.addedSet.add(col)
     }
     return col
+  }
+
+  /** Declared columns (`hints.declaredColumns`): created with their type, or widened to it. */
+  #declare(table: TableState, declared: readonly DeclaredColumn[], log: CallLog): void {
+    for (const d of declared) {
+      if (d.path.length === 0 || d.path.length > MAX_FLATTEN_DEPTH) continue
+      // A path under a JSON or ignored path has no column of its own.
+      if (d.path.some((_, i) => table.jsonPaths.has(pathKey(d.path.slice(0, i + 1))) || table.ignorePaths.has(pathKey(d.path.slice(0, i + 1))))) continue
+      const col = table.byPath.get(pathKey(d.path))
+      if (col !== undefined) {
+        const to = widenType(col.type, d.type)
+        if (to !== col.type) this.#widen(table, col, to, log, [])
+      } else if (this.#canAddColumn(table)) {
+        this.#addColumn(table, d.path, d.type, log)
+      }
+    }
   }
 
   #canAddColumn(table: TableState): boolean {

@@ -89,5 +89,33 @@ for (const dest of destinationCases()) {
       expect(reached.map((r) => r.user_id).sort()).toEqual(sim.org.groupMemberIds(groupId).sort())
       expect(await query(url, `SELECT role_id FROM privileged_users WHERE role_id = '${roleId}'`)).toHaveLength(1)
     })
+
+    it('types the users table by the profile schema: declared attributes get their column and type before any value; a contradicting value widens', async () => {
+      sim.org.declareCustomAttribute('riskScore', { type: 'number' })
+      const url = config.destination
+      const typed = { ...config, resources: ['users', 'user_schema'] as PipelineConfig['resources'] }
+      const first = await runPipeline({ config: typed })
+      expect(first.status).toBe('succeeded')
+      const columns = async (): Promise<Map<string, string>> =>
+        new Map((await query<{ column_name: string; type: string }>(url, `SELECT column_name, type FROM _okta_elt_columns WHERE table_name = 'users'`)).map((c) => [c.column_name, c.type]))
+      let cols = await columns()
+      // Declared, held by no user: present, with the declared type.
+      expect(cols.get('profile__badge_number')).toBe('text')
+      expect(cols.get('profile__clearance_level')).toBe('bigint')
+      expect(cols.get('profile__risk_score')).toBe('double')
+      expect(cols.get('profile__employee_level')).toBe('bigint')
+      expect(cols.get('profile__entitlements')).toBe('json')
+      expect(await count(url, 'users WHERE profile__risk_score IS NOT NULL')).toBe(0)
+
+      // A value that contradicts the declaration widens the column; nothing fails, nothing is lost.
+      const someone = [...sim.org.userIds()][5]!
+      sim.org.updateUser(someone, { clearanceLevel: 'top secret' })
+      const second = await runPipeline({ config: typed })
+      expect(second.status).toBe('succeeded')
+      cols = await columns()
+      expect(cols.get('profile__clearance_level')).toBe('text')
+      const [row] = await query<{ v: string }>(url, `SELECT profile__clearance_level AS v FROM users WHERE id = '${someone}'`)
+      expect(row?.v).toBe('top secret')
+    })
   })
 }
