@@ -10,12 +10,10 @@ export const RESOURCE_NAMES = [
 export type ResourceName = (typeof RESOURCE_NAMES)[number]
 
 /**
- * What a run loads unless told otherwise. The contract's default (PRODUCT.md) is every resource but
- * `user_factors` (whose first load costs one request per user); the access-graph resources join it
- * together with their views and the schema-typed `users` columns (issue 11). Until then they are
- * opt-in through `resources` / `--resources`.
+ * What a run loads unless told otherwise: every resource but `user_factors`, whose first load
+ * costs one request per user (PRODUCT.md, Configuration).
  */
-export const DEFAULT_RESOURCES: readonly ResourceName[] = ['users', 'groups', 'group_users', 'apps', 'apps_assigned', 'system_log']
+export const DEFAULT_RESOURCES: readonly ResourceName[] = RESOURCE_NAMES.filter((n) => n !== 'user_factors')
 
 /**
  * One resource, declared as data plus an `extract` built from a shared strategy.

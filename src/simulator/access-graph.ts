@@ -5,7 +5,7 @@
  * nothing until a page asks; runtime changes live in small overlays. No HTTP and no System Log
  * here: the OrgStore logs the events of each change.
  */
-import type { GenContext } from './org-generator.ts'
+import { FIRST_ADMIN_GROUP, type GenContext } from './org-generator.ts'
 import { below, hex, unit } from './random.ts'
 import type { UserStatus } from './types.ts'
 
@@ -227,13 +227,13 @@ function baseUserRoles(ctx: GenContext, index: number): RoleAssignment[] {
   return [{ id: `ra${hex(ctx.seed, index, S.role + 1, 18)}`, type, label: ROLE_LABELS[type] ?? type, status: 'ACTIVE', created, lastUpdated: created }]
 }
 
-/** Roles of the generated admin groups: USER_ADMIN; group 1 also holds the org's custom role. */
+/** Roles of the generated admin groups: USER_ADMIN; the first one also holds the org's custom role. */
 function baseGroupRoles(ctx: GenContext, seq: number): RoleAssignment[] {
   const created = ctx.start - (150 + below(ctx.seed, seq, S.role + 2, 100)) * DAY
   const roles: RoleAssignment[] = [
     { id: `gra${hex(ctx.seed, seq, S.role + 3, 17)}`, type: 'USER_ADMIN', label: ROLE_LABELS.USER_ADMIN as string, status: 'ACTIVE', created, lastUpdated: created },
   ]
-  if (seq === 1) {
+  if (seq === FIRST_ADMIN_GROUP) {
     roles.push({
       id: `irb${hex(ctx.seed, seq, S.role + 4, 17)}`, type: 'CUSTOM', label: CUSTOM_ROLE.label, status: 'ACTIVE', created, lastUpdated: created,
       role: `cr0${hex(ctx.seed, 0, S.role + 5, 17)}`, resourceSet: `iam${hex(ctx.seed, 0, S.role + 6, 17)}`,

@@ -8,7 +8,7 @@ import type { Simulator } from '../../src/simulator/types.ts'
 import { destinationCases } from '../destinations/destinations.ts'
 import { count, query } from '../helpers/query.ts'
 
-const SIZE = { users: 400, groups: 30, apps: 6, logEvents: 200, logDays: 5 }
+const SIZE = { users: 400, groups: 40, apps: 6, logEvents: 200, logDays: 5 }
 
 for (const dest of destinationCases()) {
   describe(`access graph → ${dest.kind}`, () => {
