@@ -1,6 +1,6 @@
 import { createPrivateKey, randomUUID, type KeyObject } from 'node:crypto'
 import { SignJWT } from 'jose'
-import type { OktaAuth } from '../pipeline/types.ts'
+import type { OktaAuth } from './types.ts'
 import { OktaConfigError, OktaResponseError } from './errors.ts'
 
 /**

@@ -1,4 +1,6 @@
 import type { BucketStats } from './types.ts'
+import { timerMs } from './timers.ts'
+import { WaitClock } from './wait-clock.ts'
 
 /**
  * Pacing per Okta rate-limit bucket, from the `X-Rate-Limit-Limit/Remaining/Reset` headers.
@@ -103,7 +105,10 @@ export class ServerClock {
 
 export class RateLimitBucket {
   readonly name: string
+  /** Counters; `waitMs` is read from `waits` (see `snapshot`). */
   readonly stats: BucketStats = { requests: 0, retries: 0, rateLimited: 0, concurrencyLimited: 0, waitMs: 0, limit: null }
+  /** Wall-clock time at least one request of this bucket was blocked. */
+  readonly waits = new WaitClock()
   readonly #share: number
   readonly #clock: ServerClock
 
@@ -134,6 +139,11 @@ export class RateLimitBucket {
   get budget(): number | null {
     const limit = this.stats.limit
     return limit === null ? null : Math.max(1, Math.floor(limit * this.#share))
+  }
+
+  /** The counters as of now. */
+  snapshot(): BucketStats {
+    return { ...this.stats, waitMs: this.waits.totalMs }
   }
 
   get inFlight(): number {
@@ -212,7 +222,7 @@ export class RateLimitBucket {
         done()
         reject(signal?.reason)
       }
-      const timer = setTimeout(done, Math.max(0, ms))
+      const timer = setTimeout(done, timerMs(ms))
       signal?.addEventListener('abort', onAbort, { once: true })
       this.#waiters.push(done)
     })

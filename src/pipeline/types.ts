@@ -1,4 +1,4 @@
-import type { ClientStats } from '../okta/types.ts'
+import type { ClientStats, OktaAuth } from '../okta/types.ts'
 import type { ExtractOptions, ResourceName } from '../resources/types.ts'
 import type { SchemaChange } from '../schema/types.ts'
 import type { Logger } from '../util/log.ts'
@@ -35,18 +35,9 @@ export interface OktaConfig {
   requestTimeoutMs: number
   /** Retries per request on 5xx, resets, timeouts and 429s before giving up. Default 6. */
   maxRetries: number
+  /** Longest single wait (rate-limit reset, 429, backoff) before the resource fails instead, seconds. Default 300. */
+  maxWaitSeconds: number
 }
-
-export type OktaAuth =
-  | { type: 'ssws'; token: string }
-  | {
-      type: 'oauth'
-      clientId: string
-      /** PEM (PKCS#8) or a JWK as JSON text. */
-      privateKey: string
-      keyId?: string
-      scopes: string[]
-    }
 
 export interface RunOptions {
   config: PipelineConfig
@@ -158,4 +149,4 @@ export interface CopySummary {
   error?: string
 }
 
-export type { Logger }
+export type { Logger, OktaAuth }
