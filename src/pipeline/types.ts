@@ -57,6 +57,8 @@ export interface ResourceSummary {
   rows: number
   batches: number
   durationMs: number
+  /** Wall-clock ms this resource's requests spent blocked on rate limits and backoff (concurrent waits count once). */
+  waitMs?: number
   /** One line, no secrets. */
   error?: string
   /** Stable error code, e.g. `ERR_OKTA_HTTP` / Okta's `E0000011` appears in `oktaErrorCode`. */
