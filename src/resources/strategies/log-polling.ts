@@ -52,7 +52,7 @@ export function logPollingExtractor(spec: LogPollingSpec): (ctx: ExtractContext)
     let saved = ctx.fullRefresh ? undefined : readCheckpoint(resourceCursor(ctx.state))
     /** Where to restart when the saved link cannot be followed: the latest event already read. */
     let resumeSince: string | undefined
-    if (saved && !isOrgPath(saved.next)) {
+    if (saved && !isOrgPath(originRelative(saved.next))) {
       // Written by an older version that checkpointed whatever link the server sent (another
       // host, a `//host` path). Never followed: the log is read again from the last event kept
       // (events are de-duplicated by uuid), so every later run is not stuck on it.
