@@ -29,14 +29,16 @@ export interface GuardedPage<T> {
 export class PageGuard {
   readonly #requested = new Set<string>()
   readonly #seen = new Set<string>()
-  readonly #ring: (string | undefined)[]
+  /** The remembered keys in arrival order, grown up to the window, then overwritten oldest first. */
+  readonly #ring: string[] = []
+  readonly #window: number
   #ringAt = 0
   #emptyRun = 0
   readonly #emptyLimit: number
 
   constructor(opts: { emptyPageLimit?: number; identityWindow?: number } = {}) {
     this.#emptyLimit = opts.emptyPageLimit ?? EMPTY_PAGE_LIMIT
-    this.#ring = new Array<string | undefined>(opts.identityWindow ?? IDENTITY_WINDOW)
+    this.#window = Math.max(1, opts.identityWindow ?? IDENTITY_WINDOW)
   }
 
   /** Before requesting `url`: the loop it closes, or null. */
@@ -80,11 +82,14 @@ export class PageGuard {
   }
 
   #remember(key: string): void {
-    const old = this.#ring[this.#ringAt]
-    if (old !== undefined) this.#seen.delete(old)
-    this.#ring[this.#ringAt] = key
-    this.#ringAt = (this.#ringAt + 1) % this.#ring.length
     this.#seen.add(key)
+    if (this.#ring.length < this.#window) {
+      this.#ring.push(key)
+      return
+    }
+    this.#seen.delete(this.#ring[this.#ringAt]!)
+    this.#ring[this.#ringAt] = key
+    this.#ringAt = (this.#ringAt + 1) % this.#window
   }
 }
 

@@ -168,3 +168,16 @@ describe('next links the client will not follow are a server fault, found before
     })
   }
 })
+
+describe('PageGuard memory', () => {
+  it('remembers the last `identityWindow` records only (bounded on a 90-day System Log listing)', async () => {
+    const { PageGuard } = await import('../../src/okta/page-guard.ts')
+    const guard = new PageGuard({ identityWindow: 2 })
+    const page = (...ids: string[]) => ids.map((id) => ({ uuid: id, published: '2024-01-01T00:00:00.000Z' }))
+    expect(guard.accept(page('a', 'b'), true)).toMatchObject({ repeats: 0 })
+    expect(guard.accept(page('b', 'c'), true)).toMatchObject({ repeats: 1 })
+    // `a` fell out of the window: met again, it counts as new.
+    expect(guard.accept(page('a'), true)).toMatchObject({ repeats: 0, items: [{ uuid: 'a' }] })
+    expect(guard.accept(page('a'), true)).toEqual({ loop: 'a page holds only records this listing already returned (1)' })
+  })
+})
