@@ -7,9 +7,12 @@ import { OktaEltError } from '../util/errors.ts'
  */
 export class ParentFailedError extends OktaEltError {
   readonly parent: string
+  /** The parent's Okta `errorCode` (e.g. `invalid_client`), which the child would have met too. */
+  readonly errorCode: string | null
 
-  constructor(parent: string, exitCode: 1 | 2) {
-    super('ERR_PARENT_FAILED', `not run: its parent resource ${parent} failed in this run`, { exitCode })
-    this.parent = parent
+  constructor(parent: { resource: string; exitCode?: 1 | 2; oktaErrorCode?: string }) {
+    super('ERR_PARENT_FAILED', `not run: its parent resource ${parent.resource} failed in this run`, { exitCode: parent.exitCode ?? 1 })
+    this.parent = parent.resource
+    this.errorCode = parent.oktaErrorCode ?? null
   }
 }

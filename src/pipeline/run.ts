@@ -106,7 +106,7 @@ async function runResources(ctx: RunContext): Promise<ResourceSummary[]> {
       // order the work; their failure does not stop anything.
       task = Promise.all(before.map(start)).then((done) => {
         const parent = done.find((s) => s.resource === def.parent?.resource && s.status === 'failed')
-        return runResource(ctx, def, parent === undefined ? undefined : new ParentFailedError(parent.resource, parent.exitCode ?? 1))
+        return runResource(ctx, def, parent === undefined ? undefined : new ParentFailedError(parent))
       })
       tasks.set(name, task)
     }
