@@ -8,8 +8,9 @@ import { blocked, type WaitClock } from './wait-clock.ts'
 /**
  * The pacing loop: when a request may go (its bucket's budget, an in-flight slot) and every pause
  * between attempts. Every wait passes one cap, `okta.maxWaitSeconds`: a reset an hour or a
- * millennium away fails the request with `OktaWaitTooLongError` instead of sleeping, and no
- * timer ever gets a delay it cannot hold. Waits run the wait clocks (wall-clock blocked time).
+ * millennium away (the server's say) fails the request with `OktaWaitTooLongError` instead of
+ * sleeping; a backoff (the client's own choice) is shortened to it. No timer ever gets a delay it
+ * cannot hold. Waits run the wait clocks (wall-clock blocked time).
  */
 
 export interface PacingOptions {
@@ -67,11 +68,13 @@ export class Pacer {
     }
   }
 
-  /** A pause between attempts (backoff, `Retry-After`), capped like every other wait. */
+  /**
+   * A pause between attempts (backoff, a `Retry-After` already bounded by `retryMaxDelayMs`).
+   * These are the client's own choice, so they are shortened to the cap rather than failing.
+   */
   async pause(ms: number, w: WaitContext): Promise<void> {
     if (ms <= 0) return
-    this.#cap(ms, w)
-    await blocked(w.clocks, () => sleep(ms, w.signal))
+    await blocked(w.clocks, () => sleep(Math.min(ms, this.#opts.maxWaitMs), w.signal))
   }
 
   #cap(ms: number, w: WaitContext): void {

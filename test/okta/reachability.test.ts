@@ -40,6 +40,17 @@ describe('an unreachable org', () => {
     expect(c.stats().total.retries).toBe(0)
   })
 
+  it('a name that does not resolve (DNS): fails at once, typed, naming the code', async () => {
+    // `.invalid` never resolves (RFC 6761).
+    const c = client('https://okta-elt-test.invalid')
+    const t0 = Date.now()
+    const err = await c.get('/api/v1/users').catch((e: unknown) => e)
+    expect(Date.now() - t0).toBeLessThan(5000)
+    expect(err).toBeInstanceOf(OktaUnreachableError)
+    expect((err as OktaUnreachableError).networkCode).toMatch(/^(ENOTFOUND|EAI_AGAIN)$/)
+    expect((err as Error).message).toMatch(/^Okta org https:\/\/okta-elt-test\.invalid is unreachable: connection failed: (ENOTFOUND|EAI_AGAIN) /)
+  })
+
   it('once known unreachable, the other requests (other resources, other buckets) fail at once with the same error', async () => {
     const c = client(`http://127.0.0.1:${await closedPort()}`)
     const first = await c.get('/api/v1/users').catch((e: unknown) => e)
