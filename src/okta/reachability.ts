@@ -5,8 +5,9 @@ import type { TransportFailure } from './transport.ts'
  * Whether the org can be reached at all, learnt from this client's own requests.
  *
  * Until the org has answered once, a connection-level failure (refused, DNS, connect timeout,
- * no route) is not retried, and a request that got no answer for a whole timeout is retried once
- * (a first request may be unlucky; two in a row with no answer at all are not): retrying a wrong
+ * no route) is not retried, and once `UNANSWERED_TIMEOUTS` requests (counted over the whole client:
+ * the resources start together, so against an org that never answers they all time out at once)
+ * got no answer within the timeout, none is retried any more: retrying a wrong
  * URL or a firewalled org seven times per resource only turns a one-line answer into minutes of
  * silence. The verdict sticks: every later request of the client fails with the same error at
  * once, so the other resources (and their children) stop too. Once the org has answered, the
@@ -26,6 +27,9 @@ const CONNECT_FAILURES = new Set([
   'ENETDOWN',
   'UND_ERR_CONNECT_TIMEOUT',
 ])
+
+/** Timeouts, before any answer, after which the org counts as unreachable (one unlucky first request is retried). */
+export const UNANSWERED_TIMEOUTS = 3
 
 export class Reachability {
   readonly #orgUrl: string
@@ -55,13 +59,13 @@ export class Reachability {
     if (this.#unreachable !== null) return this.#unreachable
     if (this.#answered || failure.status !== null) return null
     const connectFailed = failure.networkCode !== null && CONNECT_FAILURES.has(failure.networkCode)
-    if (!connectFailed && (failure.kind !== 'timeout' || ++this.#unansweredTimeouts < 2)) return null
+    if (!connectFailed && (failure.kind !== 'timeout' || ++this.#unansweredTimeouts < UNANSWERED_TIMEOUTS)) return null
     this.#unreachable = new OktaUnreachableError({
       orgUrl: this.#orgUrl,
       method: request.method,
       path: request.path,
       networkCode: connectFailed ? failure.networkCode : 'ETIMEDOUT',
-      reason: connectFailed ? failure.message : `no answer within ${timeoutMs} ms, twice`,
+      reason: connectFailed ? failure.message : `no answer to ${UNANSWERED_TIMEOUTS} requests within ${timeoutMs} ms each`,
       cause: failure.cause,
     })
     return this.#unreachable
