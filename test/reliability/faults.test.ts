@@ -363,6 +363,20 @@ describe(`hostile servers → ${destinationKinds()[0]}`, () => {
     expect(summary.requests.total.retries).toBe(0)
   })
 
+  it('an org that accepts connections but never answers: the run fails at the first wave of timeouts, not after 7 attempts per resource', async () => {
+    const sim = await simWith([{ kind: 'hang', times: Infinity }])
+    open.push(sim)
+    const url = dests.fresh()
+    const t0 = Date.now()
+    const summary = await runPipeline({ config: configFor(sim, url, { requestTimeoutMs: 500 }) })
+    // Default retries (6): today 4 resources × 7 attempts × 0.5 s plus backoff, then the children again.
+    expect(Date.now() - t0).toBeLessThan(5000)
+    expect(summary.exitCode).toBe(2)
+    for (const r of summary.resources) expect(r.errorCode, r.resource).toBe(r.resource === 'group_users' || r.resource === 'apps_assigned' ? 'ERR_PARENT_FAILED' : 'ERR_OKTA_UNREACHABLE')
+    expect(summary.resources[0]!.error).toMatch(/is unreachable: no answer to 3 requests within 500 ms each/)
+    expect(sim.requests.length).toBeLessThanOrEqual(8)
+  })
+
   it('"waited" per resource and in total is wall-clock time, never more than the run took', async () => {
     // A tight groups bucket: group_users' four concurrent member fetches wait on it together.
     const sim = await startSimulator({ seed: SEED, size: SMALL_ORG, now: NOW, rateLimitWindowMs: 1000, rateLimits: { groups: 6 } })
