@@ -126,6 +126,14 @@ async function attemptOnce(
   const bucket = wait.bucket
   const credential = x.auth ? await credentialHeaders(deps.auth(), { method: x.method, url: x.url }, x.signal) : {}
   const release = await deps.pacer.admit(wait)
+  try {
+    // The org may have been judged unreachable while this request waited for its turn.
+    reachability.check()
+  } catch (err) {
+    bucket.cancel()
+    release()
+    throw err
+  }
   const headers: Record<string, string> = { accept: 'application/json', 'user-agent': config.userAgent, ...credential }
   if (x.contentType !== undefined) headers['content-type'] = x.contentType
   if (attempt > 1 && previousRequestId !== null) {

@@ -195,6 +195,14 @@ export class RateLimitBucket {
     this.#notify()
   }
 
+  /** Gives back a permit that was never used (the request was not sent after all). */
+  cancel(): void {
+    this.#inFlight = Math.max(0, this.#inFlight - 1)
+    this.#used = Math.max(0, this.#used - 1)
+    this.stats.requests = Math.max(0, this.stats.requests - 1)
+    this.#notify()
+  }
+
   /** After a 429 E0000047: nothing goes out before `untilLocal`, and the current window counts as spent. */
   block(untilLocal: number): void {
     this.#blockedUntil = Math.max(this.#blockedUntil, untilLocal)
