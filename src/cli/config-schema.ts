@@ -1,4 +1,5 @@
 import { z } from 'zod'
+import { OKTA_CLIENT_LIMITS as L } from '../okta/defaults.ts'
 import { RESOURCE_NAMES } from '../resources/types.ts'
 
 /**
@@ -41,9 +42,10 @@ export const configFileSchema = z.strictObject({
       orgUrl: z.string().optional(),
       auth: z.discriminatedUnion('type', [sswsAuthSchema, oauthAuthSchema]).optional(),
       rateLimitShare: z.number().gt(0).lte(1).optional(),
-      maxInFlight: z.int().min(1).max(75).optional(),
-      requestTimeoutMs: z.int().min(100).max(600_000).optional(),
-      maxRetries: z.int().min(0).max(50).optional(),
+      maxInFlight: z.int().min(L.maxInFlight.min).max(L.maxInFlight.max).optional(),
+      requestTimeoutMs: z.int().min(L.requestTimeoutMs.min).max(L.requestTimeoutMs.max).optional(),
+      maxRetries: z.int().min(L.maxRetries.min).max(L.maxRetries.max).optional(),
+      maxWaitSeconds: z.number().min(L.maxWaitSeconds.min).max(L.maxWaitSeconds.max).optional(),
     })
     .optional(),
   destination: z.string().min(1).optional(),
@@ -82,7 +84,7 @@ export const LITERAL_SECRET_KEYS: Record<string, string> = {
 /** Every key path the schema knows, for "did you mean" suggestions. */
 export const KNOWN_KEYS: Record<string, string[]> = {
   '': ['okta', 'destination', 'resources', 'systemLog', 'extract', 'load', 'lockWaitSeconds'],
-  okta: ['orgUrl', 'auth', 'rateLimitShare', 'maxInFlight', 'requestTimeoutMs', 'maxRetries'],
+  okta: ['orgUrl', 'auth', 'rateLimitShare', 'maxInFlight', 'requestTimeoutMs', 'maxRetries', 'maxWaitSeconds'],
   'okta.auth': ['type', 'tokenEnv', 'tokenFile', 'clientId', 'privateKeyEnv', 'privateKeyFile', 'keyId', 'scopes', 'dpop'],
   systemLog: ['startDaysAgo'],
   extract: ['lookbackMinutes', 'childConcurrency'],

@@ -1,6 +1,7 @@
 import { readFile } from 'node:fs/promises'
 import { dirname, resolve } from 'node:path'
 import type { z } from 'zod'
+import { isLoopbackHost } from '../okta/loopback.ts'
 import type { OktaAuth, PipelineConfig } from '../pipeline/types.ts'
 import { DEFAULT_MAX_BATCH_ROWS, DEFAULT_OKTA_SETTINGS } from '../pipeline/defaults.ts'
 import { DEFAULT_EXTRACT_OPTIONS } from '../resources/options.ts'
@@ -179,9 +180,8 @@ export function resolveOrgUrl(parsed: ParsedConfig, env: Env): string {
   return url.origin
 }
 
-export function isLoopback(hostname: string): boolean {
-  return hostname === 'localhost' || hostname === '[::1]' || /^127(\.\d{1,3}){3}$/.test(hostname)
-}
+/** The client's loopback rule (src/okta/loopback.ts), so the CLI and the client never disagree. */
+export const isLoopback = isLoopbackHost
 
 /** Reads the secrets the config points to. Errors name the variable or file, never a value. */
 /** `resources`: what the run selects; an OAuth app without configured scopes asks for exactly theirs. */
@@ -276,6 +276,7 @@ export async function buildPipelineConfig(parsed: ParsedConfig, env: Env, overri
       maxInFlight: file.okta?.maxInFlight ?? DEFAULTS.maxInFlight,
       requestTimeoutMs: file.okta?.requestTimeoutMs ?? DEFAULTS.requestTimeoutMs,
       maxRetries: file.okta?.maxRetries ?? DEFAULTS.maxRetries,
+      maxWaitSeconds: file.okta?.maxWaitSeconds ?? DEFAULTS.maxWaitSeconds,
     },
     destination,
     resources,

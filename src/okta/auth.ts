@@ -1,8 +1,8 @@
 import { createPrivateKey, randomUUID, type KeyObject } from 'node:crypto'
 import { SignJWT } from 'jose'
-import type { OktaAuth } from '../pipeline/types.ts'
 import { DpopProver } from './dpop-proof.ts'
 import { OktaAuthError, OktaConfigError, OktaResponseError } from './errors.ts'
+import type { OktaAuth } from './types.ts'
 
 /**
  * Credentials for API calls. SSWS is a fixed header; OAuth 2.0 runs the client-credentials grant

@@ -1,7 +1,17 @@
-import type { BucketName } from '../simulator/types.ts'
+/** Okta's rate-limit buckets as the client names them (the simulator uses the same names). */
+export type BucketName =
+  | 'users' // GET /api/v1/users (list)
+  | 'user' // GET /api/v1/users/{id}
+  | 'groups' // /api/v1/groups and /api/v1/groups/{id}/users (everything except /groups/{id})
+  | 'group' // /api/v1/groups/{id}
+  | 'apps' // /api/v1/apps and every /api/v1/apps/* (incl. /apps/{id}/users) — the small shared bucket
+  | 'app' // /api/v1/apps/{id}
+  | 'logs' // /api/v1/logs
+  | 'token' // POST /oauth2/v1/token
+  | 'default'
 
 /**
- * Okta's rate-limit bucket for a request, the same naming the simulator uses (`BucketName`).
+ * Okta's rate-limit bucket for a request, named as in `BucketName`.
  * Only a label for pacing and counters: the limits themselves always come from the headers.
  */
 export function bucketForPath(path: string): BucketName {

@@ -1,6 +1,8 @@
-import type { OktaAuth } from '../pipeline/types.ts'
+import type { OktaAuth } from './types.ts'
 import type { Logger } from '../util/log.ts'
+import { OKTA_CLIENT_DEFAULTS as D, OKTA_CLIENT_LIMITS as L, type IntRange } from './defaults.ts'
 import { OktaConfigError } from './errors.ts'
+import { isLoopbackHost } from './loopback.ts'
 
 /** What `OktaHttpClient` is built from. Only `orgUrl` and `auth` are required. */
 export interface OktaClientConfig {
@@ -11,10 +13,15 @@ export interface OktaClientConfig {
   rateLimitShare?: number
   /** Requests in flight at once, all buckets together, 1–75. Default 4. */
   maxInFlight?: number
-  /** Per-request timeout (headers and body), ms. Default 30000. */
+  /** Per-request timeout (headers and body), ms, 100–600000. Default 30000. */
   requestTimeoutMs?: number
-  /** Retries per request (5xx, 429, resets, timeouts, unreadable bodies) before giving up. Default 6. */
+  /** Retries per request (5xx, 429, resets, timeouts, unreadable bodies) before giving up, 0–50. Default 6. */
   maxRetries?: number
+  /**
+   * Longest single wait accepted (rate-limit reset, 429, backoff), seconds, 1–86400. Default 300.
+   * A wait beyond it fails the request with `ERR_OKTA_WAIT_TOO_LONG` instead of sleeping.
+   */
+  maxWaitSeconds?: number
   logger?: Logger
   /** Default `okta-elt/<version> node/<version>`. */
   userAgent?: string
@@ -34,6 +41,7 @@ export interface ResolvedClientConfig {
   readonly maxInFlight: number
   readonly requestTimeoutMs: number
   readonly maxRetries: number
+  readonly maxWaitMs: number
   readonly logger: Logger | undefined
   readonly userAgent: string
   readonly retryBaseDelayMs: number
@@ -41,23 +49,25 @@ export interface ResolvedClientConfig {
   readonly maxResponseBytes: number
 }
 
-const LOOPBACK = new Set(['localhost', '127.0.0.1', '[::1]'])
-
 /** Applies defaults and validates every option eagerly; throws `OktaConfigError` naming the option. */
 export function resolveClientConfig(config: OktaClientConfig): ResolvedClientConfig {
   if (typeof config !== 'object' || config === null) throw new OktaConfigError('config', 'expected an object')
   const origin = checkOrgUrl(config.orgUrl)
   checkAuth(config.auth)
-  const rateLimitShare = config.rateLimitShare ?? 0.9
+  const rateLimitShare = config.rateLimitShare ?? D.rateLimitShare
   if (typeof rateLimitShare !== 'number' || !(rateLimitShare > 0 && rateLimitShare <= 1)) {
     throw new OktaConfigError('rateLimitShare', 'must be a number in (0, 1]')
   }
-  const maxInFlight = checkInt('maxInFlight', config.maxInFlight ?? 4, 1, 75)
-  const requestTimeoutMs = checkInt('requestTimeoutMs', config.requestTimeoutMs ?? 30_000, 1, 600_000)
-  const maxRetries = checkInt('maxRetries', config.maxRetries ?? 6, 0, 100)
-  const retryBaseDelayMs = checkInt('retryBaseDelayMs', config.retryBaseDelayMs ?? 1000, 0, 600_000)
-  const retryMaxDelayMs = checkInt('retryMaxDelayMs', config.retryMaxDelayMs ?? 30_000, 0, 3_600_000)
-  const maxResponseBytes = checkInt('maxResponseBytes', config.maxResponseBytes ?? 64 * 1024 * 1024, 1024, 2 ** 31)
+  const maxInFlight = checkInt('maxInFlight', config.maxInFlight ?? D.maxInFlight, L.maxInFlight)
+  const requestTimeoutMs = checkInt('requestTimeoutMs', config.requestTimeoutMs ?? D.requestTimeoutMs, L.requestTimeoutMs)
+  const maxRetries = checkInt('maxRetries', config.maxRetries ?? D.maxRetries, L.maxRetries)
+  const maxWaitSeconds = config.maxWaitSeconds ?? D.maxWaitSeconds
+  if (typeof maxWaitSeconds !== 'number' || !(maxWaitSeconds >= L.maxWaitSeconds.min && maxWaitSeconds <= L.maxWaitSeconds.max)) {
+    throw new OktaConfigError('maxWaitSeconds', `must be a number from ${L.maxWaitSeconds.min} to ${L.maxWaitSeconds.max}`)
+  }
+  const retryBaseDelayMs = checkInt('retryBaseDelayMs', config.retryBaseDelayMs ?? D.retryBaseDelayMs, L.retryBaseDelayMs)
+  const retryMaxDelayMs = checkInt('retryMaxDelayMs', config.retryMaxDelayMs ?? D.retryMaxDelayMs, L.retryMaxDelayMs)
+  const maxResponseBytes = checkInt('maxResponseBytes', config.maxResponseBytes ?? D.maxResponseBytes, L.maxResponseBytes)
   if (config.logger !== undefined && typeof config.logger !== 'function') {
     throw new OktaConfigError('logger', 'must be a function')
   }
@@ -73,6 +83,7 @@ export function resolveClientConfig(config: OktaClientConfig): ResolvedClientCon
     maxInFlight,
     requestTimeoutMs,
     maxRetries,
+    maxWaitMs: Math.round(maxWaitSeconds * 1000),
     logger: config.logger,
     userAgent,
     retryBaseDelayMs,
@@ -90,7 +101,7 @@ function checkOrgUrl(orgUrl: unknown): string {
     throw new OktaConfigError('orgUrl', 'is not a URL')
   }
   if (url.username || url.password) throw new OktaConfigError('orgUrl', 'must not contain credentials')
-  if (url.protocol !== 'https:' && !(url.protocol === 'http:' && LOOPBACK.has(url.hostname))) {
+  if (url.protocol !== 'https:' && !(url.protocol === 'http:' && isLoopbackHost(url.hostname))) {
     throw new OktaConfigError('orgUrl', 'must be https (http is only allowed on loopback)')
   }
   if ((url.pathname !== '/' && url.pathname !== '') || url.search || url.hash) {
@@ -125,7 +136,7 @@ function checkAuth(auth: unknown): void {
   throw new OktaConfigError('auth.type', 'must be "ssws" or "oauth"')
 }
 
-function checkInt(option: string, value: unknown, min: number, max: number): number {
+function checkInt(option: string, value: unknown, { min, max }: IntRange): number {
   if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max) {
     throw new OktaConfigError(option, `must be an integer from ${min} to ${max}`)
   }

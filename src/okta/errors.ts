@@ -116,6 +116,81 @@ export class OktaResponseError extends OktaRequestError {
   }
 }
 
+/**
+ * The org cannot be reached at all: the first contact failed at the connection level (refused,
+ * DNS, connect timeout, unreachable network) or went unanswered for a whole request timeout, and
+ * nothing from this org has answered in this run. Not retried: a wrong `okta.orgUrl`, a proxy or
+ * firewall in the way, or an outage does not heal within a retry's backoff. Once raised, every
+ * later request of the same client fails with it at once, so the other resources stop too.
+ * Exit 2, like an unreachable destination: the setup is wrong until proven otherwise.
+ * `okta-elt check` reports this same error for its reachability line.
+ */
+export class OktaUnreachableError extends OktaEltError {
+  readonly orgUrl: string
+  /** The socket-level code (`ECONNREFUSED`, `ENOTFOUND`, `UND_ERR_CONNECT_TIMEOUT`), or `ETIMEDOUT` for a request that got no answer. */
+  readonly networkCode: string | null
+
+  constructor(init: { orgUrl: string; method: string; path: string; networkCode: string | null; reason: string; cause?: unknown }) {
+    super(
+      'ERR_OKTA_UNREACHABLE',
+      `Okta org ${init.orgUrl} is unreachable: ${oneLine(init.reason)} (${init.method} ${pathOnly(init.path)}; check okta.orgUrl, DNS, proxy and firewall)`,
+      { exitCode: 2, cause: init.cause },
+    )
+    this.orgUrl = init.orgUrl
+    this.networkCode = init.networkCode
+  }
+}
+
+/**
+ * A wait longer than `okta.maxWaitSeconds`: a rate-limit reset (or a 429's) far in the future,
+ * typically a proxy or clock gone wrong. The request fails instead of sleeping for hours.
+ */
+export class OktaWaitTooLongError extends OktaRequestError {
+  readonly waitMs: number
+  readonly maxWaitMs: number
+
+  constructor(init: OktaRequestErrorInit & { bucket: string; waitMs: number; maxWaitMs: number }) {
+    const until = Date.now() + init.waitMs
+    const when = Number.isFinite(until) && until < 8.64e15 ? `until ${new Date(until).toISOString()}` : `${Math.round(init.waitMs / 1000)} s`
+    super('ERR_OKTA_WAIT_TOO_LONG', { ...init, retryable: false }, {
+      detail: `rate-limit bucket ${init.bucket} would wait ${when}, longer than okta.maxWaitSeconds (${Math.round(init.maxWaitMs / 1000)} s)`,
+    })
+    this.waitMs = init.waitMs
+    this.maxWaitMs = init.maxWaitMs
+  }
+}
+
+/**
+ * A listing that does not end: a `next` link already followed, a page holding only records this
+ * listing already returned, or a long run of empty pages. A server (or proxy) fault: exit 1.
+ */
+export class OktaPaginationLoopError extends OktaRequestError {
+  constructor(init: OktaRequestErrorInit & { reason: string }) {
+    super('ERR_OKTA_PAGINATION_LOOP', { ...init, retryable: false }, { detail: `pagination loop: ${init.reason}` })
+  }
+}
+
+/** A `next` link the client will not follow (another host, a `//host` path, not a URL): a server fault, exit 1. */
+export class OktaBadLinkError extends OktaRequestError {
+  constructor(init: OktaRequestErrorInit & { link: string; reason: string }) {
+    super('ERR_OKTA_BAD_LINK', { ...init, retryable: false }, { detail: `refusing its next link ${safeLink(init.link)}: ${init.reason}` })
+  }
+}
+
+/** A 3xx answer. Never followed: an API call that redirects means the org URL or a proxy is wrong. */
+export class OktaRedirectError extends OktaRequestError {
+  /** The `Location` header without userinfo or query, or null. */
+  readonly location: string | null
+
+  constructor(init: OktaRequestErrorInit & { location: string | null }) {
+    const location = init.location === null ? null : safeLink(init.location)
+    super('ERR_OKTA_REDIRECT', { ...init, retryable: false }, {
+      detail: `redirect to ${location ?? '(no Location header)'}, not followed; set okta.orgUrl to the org's own URL`,
+    })
+    this.location = location
+  }
+}
+
 /** A `next` link (or a caller's URL) pointing away from the configured org: refused so the token stays home. */
 export class OktaForeignUrlError extends OktaEltError {
   readonly url: string
@@ -156,6 +231,14 @@ function pathOnly(path: string): string {
 
 function oneLine(s: string): string {
   return s.replace(/\s+/g, ' ').trim().slice(0, 500)
+}
+
+/** A link for a message: absolute ones without userinfo or query, anything else cut short. */
+function safeLink(link: string): string {
+  if (/^[a-z][a-z0-9+.-]*:/i.test(link)) return safeUrl(link)
+  const q = link.search(/[?#]/)
+  const path = q === -1 ? link : link.slice(0, q)
+  return oneLine(path).slice(0, 200)
 }
 
 /** Strips userinfo so `https://user:pass@host` never reaches a message. */

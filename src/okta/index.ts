@@ -14,6 +14,14 @@ export {
   OktaResponseError,
   OktaForeignUrlError,
   OktaConfigError,
+  OktaUnreachableError,
+  OktaWaitTooLongError,
+  OktaPaginationLoopError,
+  OktaBadLinkError,
+  OktaRedirectError,
 } from './errors.ts'
+export { isLoopbackHost } from './loopback.ts'
+export { OKTA_CLIENT_DEFAULTS, OKTA_CLIENT_LIMITS } from './defaults.ts'
 export type { OktaRequestErrorInit } from './errors.ts'
-export type { BucketStats, ClientStats, OktaClient, Page, PageRequest } from './types.ts'
+export type { BucketStats, ClientStats, OktaAuth, OktaClient, Page, PageRequest } from './types.ts'
+export type { BucketName } from './buckets.ts'

@@ -1,4 +1,6 @@
 import type { BucketStats } from './types.ts'
+import { timerMs } from './timers.ts'
+import { WaitClock } from './wait-clock.ts'
 
 /**
  * Pacing per Okta rate-limit bucket, from the `X-Rate-Limit-Limit/Remaining/Reset` headers.
@@ -103,7 +105,10 @@ export class ServerClock {
 
 export class RateLimitBucket {
   readonly name: string
+  /** Counters; `waitMs` is read from `waits` (see `snapshot`). */
   readonly stats: BucketStats = { requests: 0, retries: 0, rateLimited: 0, concurrencyLimited: 0, waitMs: 0, limit: null }
+  /** Wall-clock time at least one request of this bucket was blocked. */
+  readonly waits = new WaitClock()
   readonly #share: number
   readonly #clock: ServerClock
 
@@ -134,6 +139,11 @@ export class RateLimitBucket {
   get budget(): number | null {
     const limit = this.stats.limit
     return limit === null ? null : Math.max(1, Math.floor(limit * this.#share))
+  }
+
+  /** The counters as of now. */
+  snapshot(): BucketStats {
+    return { ...this.stats, waitMs: this.waits.totalMs }
   }
 
   get inFlight(): number {
@@ -185,6 +195,14 @@ export class RateLimitBucket {
     this.#notify()
   }
 
+  /** Gives back a permit that was never used (the request was not sent after all). */
+  cancel(): void {
+    this.#inFlight = Math.max(0, this.#inFlight - 1)
+    this.#used = Math.max(0, this.#used - 1)
+    this.stats.requests = Math.max(0, this.stats.requests - 1)
+    this.#notify()
+  }
+
   /** After a 429 E0000047: nothing goes out before `untilLocal`, and the current window counts as spent. */
   block(untilLocal: number): void {
     this.#blockedUntil = Math.max(this.#blockedUntil, untilLocal)
@@ -212,7 +230,7 @@ export class RateLimitBucket {
         done()
         reject(signal?.reason)
       }
-      const timer = setTimeout(done, Math.max(0, ms))
+      const timer = setTimeout(done, timerMs(ms))
       signal?.addEventListener('abort', onAbort, { once: true })
       this.#waiters.push(done)
     })

@@ -2,7 +2,8 @@ import { Pool } from 'undici'
 
 /**
  * One HTTP exchange with the org over a single keep-alive undici `Pool`: send, read the whole body
- * as text (bounded), report timing. No retries, no status handling: that is the client's job.
+ * (bounded), report timing. No retries, no status handling, no redirects followed (undici's Pool
+ * never follows them): that is the client's job (exchange.ts, classify.ts).
  */
 
 export interface TransportOptions {
@@ -26,7 +27,8 @@ export interface TransportRequest {
 export interface TransportResponse {
   status: number
   headers: Record<string, string | string[] | undefined>
-  text: string
+  /** The body as received (still encoded if the server used a Content-Encoding; see body.ts). */
+  body: Uint8Array
   /** Local time just before sending / after the last body byte. */
   sentAt: number
   receivedAt: number
@@ -61,6 +63,8 @@ export class Transport {
     this.#timeoutMs = opts.timeoutMs
     this.#pool = new Pool(opts.origin, {
       connections: opts.connections,
+      // Undici's default, but never longer than the request itself may take.
+      connect: { timeout: Math.min(opts.timeoutMs, 10_000) },
       // Timeouts also enforced by our own deadline below; these are undici's backstop.
       headersTimeout: opts.timeoutMs,
       bodyTimeout: opts.timeoutMs,
@@ -90,8 +94,8 @@ export class Transport {
       })
       status = res.statusCode
       headers = res.headers
-      const text = await res.body.text()
-      return { status, headers, text, sentAt, receivedAt: Date.now() }
+      const body = new Uint8Array(await res.body.arrayBuffer())
+      return { status, headers, body, sentAt, receivedAt: Date.now() }
     } catch (err) {
       if (req.signal?.aborted) throw req.signal.reason
       const code = errorCode(err)

@@ -1,3 +1,5 @@
+import type { WaitClock } from './wait-clock.ts'
+
 /**
  * The Okta client as the resource extractors see it. HTTP only: no tables, no SQL.
  * Implemented by `OktaHttpClient` (client.ts) on undici.
@@ -24,6 +26,11 @@ export interface OktaClient {
 export interface PageRequest {
   query?: Record<string, string | number | undefined>
   signal?: AbortSignal
+  /**
+   * A clock the client runs while this request is blocked (pacing, backoff): the caller's own
+   * wall-clock "waited" (e.g. one per resource), never a sum over its concurrent requests.
+   */
+  waits?: WaitClock
 }
 
 export interface Page<T = Record<string, unknown>> {
@@ -42,10 +49,15 @@ export interface BucketStats {
   rateLimited: number
   /** 429 responses for the concurrent-request limit. */
   concurrencyLimited: number
-  /** Milliseconds spent waiting before requests (pacing and backoff). */
+  /**
+   * Wall-clock ms during which at least one request was blocked (pacing and backoff). Concurrent
+   * waits count once: in `total`, the time any request of the client was blocked.
+   */
   waitMs: number
   /** Last `X-Rate-Limit-Limit` seen, if any. */
   limit: number | null
+  /** Page items skipped because they were not JSON objects (e.g. `null`). */
+  skippedRecords?: number
 }
 
 export interface ClientStats {
@@ -53,3 +65,17 @@ export interface ClientStats {
   /** Keyed by bucket name, e.g. `users`, `groups`, `apps`, `logs`. */
   buckets: Record<string, BucketStats>
 }
+
+/** The credential the client authenticates with (resolved from the config: secrets already read). */
+export type OktaAuth =
+  | { type: 'ssws'; token: string }
+  | {
+      type: 'oauth'
+      clientId: string
+      /** PEM (PKCS#8) or a JWK as JSON text. */
+      privateKey: string
+      keyId?: string
+      scopes: string[]
+      /** DPoP-bound tokens (RFC 9449): `"auto"` (default) once Okta demands them, `true` always, `false` never. */
+      dpop?: 'auto' | boolean
+    }

@@ -1,13 +1,15 @@
+import { OKTA_CLIENT_DEFAULTS } from '../okta/defaults.ts'
 import { DEFAULT_EXTRACT_OPTIONS } from '../resources/options.ts'
 import { DEFAULT_RESOURCES } from '../resources/types.ts'
 import type { OktaAuth, OktaConfig, PipelineConfig } from './types.ts'
 
-/** Defaults of the Okta client settings (documented in the README's configuration reference). */
+/** Defaults of the Okta client settings a config may set: the client's own (src/okta/defaults.ts). */
 export const DEFAULT_OKTA_SETTINGS: Readonly<Omit<OktaConfig, 'orgUrl' | 'auth'>> = Object.freeze({
-  rateLimitShare: 0.9,
-  maxInFlight: 4,
-  requestTimeoutMs: 30_000,
-  maxRetries: 6,
+  rateLimitShare: OKTA_CLIENT_DEFAULTS.rateLimitShare,
+  maxInFlight: OKTA_CLIENT_DEFAULTS.maxInFlight,
+  requestTimeoutMs: OKTA_CLIENT_DEFAULTS.requestTimeoutMs,
+  maxRetries: OKTA_CLIENT_DEFAULTS.maxRetries,
+  maxWaitSeconds: OKTA_CLIENT_DEFAULTS.maxWaitSeconds,
 })
 
 /** Rows per commit at most (see PipelineConfig.maxBatchRows). */

@@ -12,6 +12,7 @@ import { describeError, OktaEltError } from '../util/errors.ts'
 import { silentLogger, type Logger } from '../util/log.ts'
 import { countingClient } from './counting-client.ts'
 import { mergeWhileBusy } from './merge-while-busy.ts'
+import { ParentFailedError } from './parent-failed-error.ts'
 import { testHooksFromEnv } from './test-hooks.ts'
 import { toCommitBatch } from './to-commit-batch.ts'
 import { refreshViews } from './views.ts'
@@ -102,9 +103,13 @@ async function runResources(ctx: RunContext): Promise<ResourceSummary[]> {
     if (!task) {
       const def = RESOURCES[name]
       const before = (def.runAfter ?? []).filter((r) => ctx.selected.includes(r))
-      // A parent that failed does not stop its children: every extractor reads what it needs
-      // from Okta itself, so it is still correct, only less fresh.
-      task = Promise.all(before.map(start)).then(() => runResource(ctx, def))
+      // A failed parent stops its children: they would list the same failing endpoint (or an
+      // org already known unreachable) and retry on their own. Other `runAfter` resources only
+      // order the work; their failure does not stop anything.
+      task = Promise.all(before.map(start)).then((done) => {
+        const parent = done.find((s) => s.resource === def.parent?.resource && s.status === 'failed')
+        return runResource(ctx, def, parent === undefined ? undefined : new ParentFailedError(parent))
+      })
       tasks.set(name, task)
     }
     return task
@@ -112,7 +117,8 @@ async function runResources(ctx: RunContext): Promise<ResourceSummary[]> {
   return Promise.all(ctx.selected.map(start))
 }
 
-async function runResource(ctx: RunContext, def: ResourceDefinition): Promise<ResourceSummary> {
+/** Runs one resource, or records it failed with `blocked` (its parent failed) without extracting. */
+async function runResource(ctx: RunContext, def: ResourceDefinition, blocked?: ParentFailedError): Promise<ResourceSummary> {
   const loadId = randomUUID()
   const started = Date.now()
   const summary: ResourceSummary = { resource: def.name, loadId, status: 'succeeded', rows: 0, batches: 0, durationMs: 0 }
@@ -122,6 +128,7 @@ async function runResource(ctx: RunContext, def: ResourceDefinition): Promise<Re
   await ctx.destination.startLoad({ loadId, runId: ctx.runId, resource: def.name, startedAt: new Date() })
   ctx.logger({ level: 'info', event: 'load.start', msg: `${def.name}: started`, resource: def.name, loadId })
   try {
+    if (blocked !== undefined) throw blocked
     const normalizer = new Normalizer({
       tables: [...ctx.tables.values()],
       maxIdentifierBytes: ctx.destination.capabilities.maxIdentifierBytes,
@@ -149,7 +156,8 @@ async function runResource(ctx: RunContext, def: ResourceDefinition): Promise<Re
         rows: summary.rows,
         batches: summary.batches,
         requests: client.requests(),
-        waitMs: ctx.client.stats().total.waitMs,
+        // This resource's own blocked time (wall clock), not the client's total.
+        waitMs: client.waitMs(),
       })
       // Stop between batches: what is committed stays committed, the cursor matches it.
       if (ctx.signal?.aborted) break
@@ -164,6 +172,7 @@ async function runResource(ctx: RunContext, def: ResourceDefinition): Promise<Re
     }
   }
   summary.durationMs = Date.now() - started
+  summary.waitMs = client.waitMs()
   const finish = summary.status === 'skipped' ? 'interrupted' : summary.status
   await ctx.destination
     .finishLoad({ loadId, status: finish, finishedAt: new Date(), ...(summary.error ? { error: summary.error } : {}) })

@@ -1,4 +1,4 @@
-import type { ClientStats } from '../okta/types.ts'
+import type { ClientStats, OktaAuth } from '../okta/types.ts'
 import type { ExtractOptions, ResourceName } from '../resources/types.ts'
 import type { SchemaChange } from '../schema/types.ts'
 import type { Logger } from '../util/log.ts'
@@ -35,20 +35,9 @@ export interface OktaConfig {
   requestTimeoutMs: number
   /** Retries per request on 5xx, resets, timeouts and 429s before giving up. Default 6. */
   maxRetries: number
+  /** Longest single wait (rate-limit reset, 429, backoff) before the resource fails instead, seconds. Default 300. */
+  maxWaitSeconds: number
 }
-
-export type OktaAuth =
-  | { type: 'ssws'; token: string }
-  | {
-      type: 'oauth'
-      clientId: string
-      /** PEM (PKCS#8) or a JWK as JSON text. */
-      privateKey: string
-      keyId?: string
-      scopes: string[]
-      /** DPoP-bound tokens (RFC 9449): `"auto"` (default) once Okta demands them, `true` always, `false` never. */
-      dpop?: 'auto' | boolean
-    }
 
 export interface RunOptions {
   config: PipelineConfig
@@ -68,6 +57,8 @@ export interface ResourceSummary {
   rows: number
   batches: number
   durationMs: number
+  /** Wall-clock ms this resource's requests spent blocked on rate limits and backoff (concurrent waits count once). */
+  waitMs?: number
   /** One line, no secrets. */
   error?: string
   /** Stable error code, e.g. `ERR_OKTA_HTTP` / Okta's `E0000011` appears in `oktaErrorCode`. */
@@ -160,4 +151,4 @@ export interface CopySummary {
   error?: string
 }
 
-export type { Logger }
+export type { Logger, OktaAuth }

@@ -4,16 +4,9 @@
  * (../shared/okta-api.md); this file is its contract, `server.ts` its implementation.
  */
 
-export type BucketName =
-  | 'users' // GET /api/v1/users (list)
-  | 'user' // GET /api/v1/users/{id}
-  | 'groups' // /api/v1/groups and /api/v1/groups/{id}/users (everything except /groups/{id})
-  | 'group' // /api/v1/groups/{id}
-  | 'apps' // /api/v1/apps and every /api/v1/apps/* (incl. /apps/{id}/users) — the small shared bucket
-  | 'app' // /api/v1/apps/{id}
-  | 'logs' // /api/v1/logs
-  | 'token' // POST /oauth2/v1/token
-  | 'default'
+/** Okta's rate-limit buckets: the client's vocabulary (src/okta/buckets.ts), shared by the simulator. */
+export type { BucketName } from '../okta/buckets.ts'
+import type { BucketName } from '../okta/buckets.ts'
 
 export interface OrgSize {
   users: number

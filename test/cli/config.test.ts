@@ -44,6 +44,7 @@ describe('config loader', () => {
         maxInFlight: 4,
         requestTimeoutMs: 30_000,
         maxRetries: 6,
+        maxWaitSeconds: 300,
       },
       destination: 'sqlite:./okta.db',
       resources: ['users', 'groups', 'group_users', 'apps', 'apps_assigned', 'system_log'],
@@ -60,13 +61,13 @@ describe('config loader', () => {
   it('maps every tuning key onto PipelineConfig', async () => {
     const config = await load({
       ...base,
-      okta: { ...base.okta, rateLimitShare: 0.5, maxInFlight: 8, requestTimeoutMs: 5000, maxRetries: 2 },
+      okta: { ...base.okta, rateLimitShare: 0.5, maxInFlight: 8, requestTimeoutMs: 5000, maxRetries: 2, maxWaitSeconds: 90 },
       resources: ['system_log', 'users'],
       systemLog: { startDaysAgo: 7 },
       extract: { lookbackMinutes: 1.5, childConcurrency: 2 },
       lockWaitSeconds: 30,
     })
-    expect(config.okta).toMatchObject({ rateLimitShare: 0.5, maxInFlight: 8, requestTimeoutMs: 5000, maxRetries: 2 })
+    expect(config.okta).toMatchObject({ rateLimitShare: 0.5, maxInFlight: 8, requestTimeoutMs: 5000, maxRetries: 2, maxWaitSeconds: 90 })
     expect(config.resources).toEqual(['users', 'system_log'])
     expect(config.extract).toEqual({ lookbackMs: 90_000, systemLogStartMs: 7 * 86_400_000, childConcurrency: 2 })
     expect(config.lockWaitMs).toBe(30_000)

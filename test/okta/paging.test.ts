@@ -120,8 +120,10 @@ describe('pages()', () => {
     const run = async (): Promise<void> => {
       for await (const p of c.pages('/api/v1/users')) seen.push(...p.items)
     }
-    await expect(run()).rejects.toBeInstanceOf(OktaForeignUrlError)
-    await expect(c.get(`${evil.url}/api/v1/users`)).rejects.toMatchObject({ code: 'ERR_OKTA_FOREIGN_URL' })
+    // The server's link is a server fault (exit 1); a caller's foreign URL is refused too.
+    await expect(run()).rejects.toMatchObject({ code: 'ERR_OKTA_BAD_LINK', exitCode: 1 })
+    expect(seen).toEqual([])
+    await expect(c.get(`${evil.url}/api/v1/users`)).rejects.toBeInstanceOf(OktaForeignUrlError)
     expect(evil.requests).toHaveLength(0)
   })
 

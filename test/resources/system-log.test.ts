@@ -48,6 +48,23 @@ describe('system_log extractor', () => {
     expect(resumed.records.map((e) => e['uuid'])).toEqual([fresh])
   })
 
+  it('a checkpoint an older version saved from a bad next link (//host) is never followed: it resumes from the last event read', async () => {
+    org = await startOrg({ size: { users: 30, groups: 3, apps: 2, logEvents: 50, logDays: 1 } })
+    const mirror = new Mirror()
+    await run(org, mirror, 'system_log')
+    const row = mirror.state.get('system_log\u0000')!
+    const lastPublished = (row.cursor as { lastPublished: string }).lastPublished
+    row.cursor = { ...(row.cursor as object), next: '//evil.example/api/v1/logs?after=x' }
+    const fresh = org.sim.org.emitLogEvent({ eventType: 'user.session.start' })
+    const resumed = await run(org, mirror, 'system_log')
+    expect(resumed.logs.some((e) => e.event === 'system_log.bad_checkpoint' && e.level === 'warn')).toBe(true)
+    expect(resumed.requests.every((r) => r.path === '/api/v1/logs')).toBe(true)
+    expect(new URL(resumed.requests[0]!.url, org.sim.url).searchParams.get('since')).toBe(lastPublished)
+    // The last event read comes again (de-duplicated by uuid downstream), then the new one.
+    expect(resumed.records.map((e) => e['uuid'])).toContain(fresh)
+    expect((mirror.cursor('system_log') as { next: string }).next).toMatch(/^\/api\/v1\/logs\?/)
+  })
+
   it('picks up late events published before ones already served', async () => {
     org = await startOrg({ size: { users: 50, groups: 3, apps: 2, logEvents: 300, logDays: 2 } })
     const mirror = new Mirror()

@@ -49,7 +49,22 @@ export function logPollingExtractor(spec: LogPollingSpec): (ctx: ExtractContext)
   return async function* extract(ctx) {
     const { resource } = spec
     const nowMs = ctx.now().getTime()
-    const saved = ctx.fullRefresh ? undefined : readCheckpoint(resourceCursor(ctx.state))
+    let saved = ctx.fullRefresh ? undefined : readCheckpoint(resourceCursor(ctx.state))
+    /** Where to restart when the saved link cannot be followed: the latest event already read. */
+    let resumeSince: string | undefined
+    if (saved && !isOrgPath(originRelative(saved.next))) {
+      // Written by an older version that checkpointed whatever link the server sent (another
+      // host, a `//host` path). Never followed: the log is read again from the last event kept
+      // (events are de-duplicated by uuid), so every later run is not stuck on it.
+      ctx.logger({
+        level: 'warn',
+        event: 'system_log.bad_checkpoint',
+        msg: `system_log: the saved next link is not a path on the org; resuming from the last event read (${saved.lastPublished ?? 'none'}) instead`,
+        resource,
+      })
+      resumeSince = saved.lastPublished
+      saved = undefined
+    }
     let checkpoint: LogCheckpoint
     let start: { url: string; query?: Record<string, string | number> }
 
@@ -71,7 +86,8 @@ export function logPollingExtractor(spec: LogPollingSpec): (ctx: ExtractContext)
         })
       }
     } else {
-      const since = oktaTime(nowMs - Math.min(Math.max(0, ctx.options.systemLogStartMs), MAX_LOG_SINCE_MS))
+      const earliest = nowMs - Math.min(Math.max(0, ctx.options.systemLogStartMs), MAX_LOG_SINCE_MS)
+      const since = oktaTime(Math.max(earliest, parseTime(resumeSince) ?? earliest))
       checkpoint = { next: '', polledAt: oktaTime(nowMs), startedFrom: since }
       start = { url: spec.path, query: { since, limit: spec.pageSize, sortOrder: 'ASCENDING' } }
     }
@@ -121,6 +137,11 @@ function readCheckpoint(cursor: unknown): LogCheckpoint | undefined {
     ...(readUpTo === undefined ? {} : { readUpTo }),
     ...(gaps ? { gaps } : {}),
   }
+}
+
+/** A saved `next` the client follows: a path on the org (one leading slash; `//host` names another host). */
+function isOrgPath(link: string): boolean {
+  return link.startsWith('/') && !link.startsWith('//') && !link.startsWith('/\\')
 }
 
 /** Path + query of a link, verbatim (no re-encoding). */
