@@ -3,7 +3,8 @@ import { Command, CommanderError, InvalidArgumentError, Option } from 'commander
 import { OktaEltError } from '../util/errors.ts'
 import { DEFAULT_CONFIG_PATH, parseResourceList } from './config.ts'
 import type { CliIo } from './io.ts'
-import { redactingOutput, Secrets } from './output/redact.ts'
+import { Redactor, withSecretScope } from '../util/redact.ts'
+import { safeOutput } from './output/terminal-safe.ts'
 import { reportError } from './report-error.ts'
 import { backfillCommand } from './commands/backfill.ts'
 import type { GlobalOptions } from './commands/common.ts'
@@ -20,12 +21,18 @@ import { statusCommand } from './commands/status.ts'
  * Exit codes: 0 success, 1 the run failed, 2 usage/configuration/auth error, 130 interrupted.
  */
 export async function runCli(argv: readonly string[], rawIo: CliIo): Promise<number> {
-  const secrets = rawIo.secrets ?? new Secrets()
+  const secrets = rawIo.secrets ?? new Redactor()
+  // One secret scope per invocation: what the command registers (config secrets, minted tokens)
+  // redacts its outputs and what it stores, and nothing else's.
+  return withSecretScope(secrets, () => runInScope(argv, rawIo, secrets))
+}
+
+async function runInScope(argv: readonly string[], rawIo: CliIo, secrets: Redactor): Promise<number> {
   const io: CliIo = {
     ...rawIo,
     secrets,
-    stdout: redactingOutput(rawIo.stdout, secrets),
-    stderr: redactingOutput(rawIo.stderr, secrets),
+    stdout: safeOutput(rawIo.stdout, secrets),
+    stderr: safeOutput(rawIo.stderr, secrets),
   }
   let exitCode = 0
   const program = buildProgram(io, (code) => {

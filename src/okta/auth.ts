@@ -1,6 +1,7 @@
 import { createPrivateKey, randomUUID, type KeyObject } from 'node:crypto'
 import { SignJWT } from 'jose'
 import type { OktaAuth } from '../pipeline/types.ts'
+import { registerSecret } from '../util/redact.ts'
 import { OktaConfigError, OktaResponseError } from './errors.ts'
 
 /**
@@ -28,6 +29,7 @@ export class SswsAuth implements AuthProvider {
   readonly #header: string
 
   constructor(token: string) {
+    registerSecret(token)
     this.#header = `SSWS ${token}`
   }
 
@@ -73,6 +75,7 @@ export class OAuthAuth implements AuthProvider {
     this.#clientId = opts.clientId
     this.#audience = `${opts.orgUrl}${TOKEN_PATH}`
     this.#scopes = opts.scopes.join(' ')
+    registerSecret(opts.privateKey)
     this.#key = loadSigningKey(opts.privateKey, opts.keyId)
     this.#requestToken = opts.requestToken
     this.#now = opts.now ?? Date.now
@@ -100,6 +103,7 @@ export class OAuthAuth implements AuthProvider {
 
   async #fetch(): Promise<string> {
     const assertion = await this.#assertion()
+    registerSecret(assertion)
     const form = new URLSearchParams({
       grant_type: 'client_credentials',
       scope: this.#scopes,
@@ -109,6 +113,8 @@ export class OAuthAuth implements AuthProvider {
     const startedAt = this.#now()
     const body = await this.#requestToken(form)
     const token = readTokenResponse(body)
+    // Registered as it is minted: a server or proxy echoing it back must not get it printed or stored.
+    registerSecret(token.accessToken)
     const ttlMs = token.expiresIn * 1000
     // Refresh ~60 s before expiry (less for very short-lived tokens) so no request carries a token
     // that expires in flight.
