@@ -1,6 +1,6 @@
 import { OktaEltError } from '../util/errors.ts'
 import type { Output } from './io.ts'
-import { oneLine } from './output/terminal-safe.ts'
+import { oneLine } from '../util/control-chars.ts'
 
 /**
  * Every failure ends as ONE line on stderr, `okta-elt: <message>`, naming the cause (and Okta's

@@ -1,3 +1,4 @@
+import { oneLine } from './control-chars.ts'
 import { redact } from './redact.ts'
 
 /**
@@ -30,9 +31,10 @@ export class UsageError extends OktaEltError {
 
 /**
  * One line describing any thrown value, for summaries and `_okta_elt_loads.error`: redacted with
- * the live secrets, because a server may quote the request's credential in its error body.
+ * the live secrets (a server may quote the request's credential in its error body) and with its
+ * control characters in visible form (the text is shown later, and Postgres text holds no NUL).
  */
 export function describeError(err: unknown): string {
   const text = err instanceof Error ? (err.message.split('\n')[0] ?? err.name) : String(err)
-  return redact(text)
+  return oneLine(redact(text))
 }

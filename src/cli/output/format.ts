@@ -1,5 +1,5 @@
 /** Small, dependency-free formatting for human output. */
-import { oneLine } from './terminal-safe.ts'
+import { oneLine } from '../../util/control-chars.ts'
 
 export function formatCount(n: number): string {
   return n.toLocaleString('en-US')

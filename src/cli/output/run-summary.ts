@@ -3,7 +3,7 @@ import type { RunSummary } from '../../pipeline/types.ts'
 import type { SchemaChange } from '../../schema/types.ts'
 import { redactUrl } from '../destination-url.ts'
 import { formatCount, formatDuration, formatTable } from './format.ts'
-import { oneLine } from './terminal-safe.ts'
+import { oneLine } from '../../util/control-chars.ts'
 
 /**
  * The human final summary of a run (stdout, without `--json`): what was loaded per resource, what

@@ -1,7 +1,7 @@
 import type { LogEvent, Logger } from '../../util/log.ts'
 import type { Output } from '../io.ts'
 import { formatCount, formatDuration } from './format.ts'
-import { oneLine } from './terminal-safe.ts'
+import { oneLine } from '../../util/control-chars.ts'
 
 /**
  * On a terminal: one live line per resource (rows, requests, time waiting on rate limits,

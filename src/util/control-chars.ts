@@ -1,9 +1,7 @@
-import { type Redactor } from '../../util/redact.ts'
-import type { Output } from '../io.ts'
-
 /**
  * Text from the network is data, never terminal control. Every byte the CLI prints passes
- * `terminalSafe`: C0 controls (ESC, BEL, backspace, NUL, CR…), DEL, C1 controls (8-bit CSI/OSC),
+ * `terminalSafe` (src/cli/output/safe-output.ts), and every error stored for later display passes
+ * `oneLine` (describeError): C0 controls (ESC, BEL, backspace, NUL, CR…), DEL, C1 controls (8-bit CSI/OSC),
  * bidi overrides and isolates, and the Unicode line separators become their visible `\u001b`
  * form. Newline and tab stay (the CLI's own layout); table cells and one-line messages escape
  * those too (`oneLine`).
@@ -21,18 +19,4 @@ export function terminalSafe(text: string): string {
 /** For text that must stay on one line (a table cell, an error line): newline and tab escaped too. */
 export function oneLine(text: string): string {
   return text.replace(UNSAFE_OR_LAYOUT, (c) => (c === '\n' ? '\\n' : c === '\t' ? '\\t' : c === '\r' ? '\\r' : visible(c)))
-}
-
-/**
- * The CLI's outputs as commands see them: every `write` redacted (live secrets and credential
- * patterns) and escaped. `control` is the one raw path, for the live view's own cursor moves.
- */
-export function safeOutput(out: Output, secrets: Redactor): Output {
-  return {
-    write: (chunk) => out.write(terminalSafe(secrets.redact(chunk))),
-    control: (sequence) => out.write(sequence),
-    get columns() {
-      return out.columns
-    },
-  }
 }
