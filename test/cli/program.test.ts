@@ -67,7 +67,7 @@ describe('okta-elt command line (in-process)', () => {
     const path = tmp.write('bad.json', { okta: { orgUrl: 'https://example.okta.com', rateLimtShare: 1 }, destination: 'sqlite:x.db' })
     const r = await cli(['run', '--config', path], { env: { OKTA_API_TOKEN: TOKEN } })
     expect(r.code).toBe(2)
-    expect(expectOneLine(r.stderr)).toBe('okta-elt: config: unknown key "okta.rateLimtShare" (did you mean "rateLimitShare"?)')
+    expect(expectOneLine(r.stderr)).toBe(`okta-elt: config ${path}:4:5: unknown key "okta.rateLimtShare" (did you mean "rateLimitShare"?)`)
   })
 
   it('names the missing token variable and exits 2 before touching anything', async () => {
@@ -106,7 +106,7 @@ describe('okta-elt binary (subprocess)', () => {
     )
     expect(err).not.toBeNull()
     expect(err!.code).toBe(2)
-    expect(expectOneLine(err!.stderr)).toBe('okta-elt: config: okta.auth.tokenEnv: expected string, got number')
+    expect(expectOneLine(err!.stderr)).toBe(`okta-elt: config ${path}:6:19: okta.auth.tokenEnv: expected string, got number`)
     expect(err!.stdout).toBe('')
     expect(err!.stderr + err!.stdout).not.toContain(TOKEN)
   })
@@ -118,7 +118,7 @@ describe('okta-elt binary (subprocess)', () => {
     )
     expect(err!.code).toBe(2)
     const [first, ...rest] = err!.stderr.split('\n')
-    expect(first).toBe(`okta-elt: config: ${tmp.dir}/nope.json: no such file`)
+    expect(first).toBe(`okta-elt: config ${tmp.dir}/nope.json: no such file`)
     expect(rest.join('\n')).toMatch(/\n?\s+at /)
   })
 })
