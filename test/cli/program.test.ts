@@ -92,6 +92,34 @@ describe('okta-elt command line (in-process)', () => {
   })
 })
 
+describe('--help shows every default', () => {
+  // Options without a default: help/version, and the one required option.
+  const NO_DEFAULT = new Set(['-h, --help', '-V, --version', '--to <url>'])
+
+  /** Each option of a help text with its whole (wrapped) description. */
+  function options(help: string): [string, string][] {
+    const out: [string, string][] = []
+    const section = help.slice(help.indexOf('Options:\n') + 'Options:\n'.length).split(/\n\S/)[0]!
+    for (const line of section.split('\n')) {
+      const m = /^ {2}(-\S.*?)(?: {2,}(.*))?$/.exec(line)
+      if (m !== null) out.push([m[1]!.trim(), m[2] ?? ''])
+      else if (out.length > 0) out[out.length - 1]![1] += ` ${line.trim()}`
+    }
+    return out
+  }
+
+  it.for(['', 'run', 'status', 'backfill', 'simulate', 'demo'])('okta-elt %s --help', async (command) => {
+    const r = await cli([...(command === '' ? [] : [command]), '--help'])
+    expect(r.code).toBe(0)
+    const opts = options(r.stdout)
+    expect(opts.length).toBeGreaterThan(1)
+    for (const [flags, description] of opts) {
+      if (NO_DEFAULT.has(flags)) continue
+      expect(description, `${command} ${flags}`).toMatch(/\(default: [^)]+\)/)
+    }
+  })
+})
+
 describe('okta-elt binary (subprocess)', () => {
   it('--help exits 0 with the command list', async () => {
     const { stdout } = await run(process.execPath, [bin, '--help'])
