@@ -21,9 +21,9 @@ const REDACTED = '[redacted]'
 // Shortest value treated as a secret: anything shorter would blank ordinary words.
 const MIN_SECRET = 8
 
-// A secret cut off by a length limit still leaks its head: a text ending in this many characters
-// of a secret's start loses them too.
-const MIN_TRUNCATED = 8
+// A secret cut short by a length limit (a server's message truncated to 500 characters) still
+// leaks its head: any run of this many characters that starts a secret is blanked too.
+const MIN_HEAD = 12
 
 // Characters a credential is made of (token68 of RFC 7235 plus what Okta's tokens use).
 const TOKEN_CHARS = '[A-Za-z0-9._~+/=-]'
@@ -63,7 +63,7 @@ export class Redactor {
   redact(text: string): string {
     let out = text
     for (const s of this.#literals) if (out.includes(s)) out = out.split(s).join(REDACTED)
-    out = redactTruncatedTail(out, this.#literals)
+    out = redactHeads(out, this.#literals)
     return redactPatterns(out)
   }
 }
@@ -100,16 +100,34 @@ function secretForms(secret: string): string[] {
   return forms
 }
 
-function redactTruncatedTail(text: string, secrets: readonly string[]): string {
-  if (text.length < MIN_TRUNCATED) return text
-  const tail = text.slice(-MIN_TRUNCATED)
+/**
+ * Blanks every run of at least MIN_HEAD characters that starts a secret (a secret cut short by a
+ * length limit). Spans of all secrets are found first and merged: two secrets sharing a prefix
+ * (two client assertions: same header, same issuer) must not leave the longer one's rest behind.
+ */
+function redactHeads(text: string, secrets: readonly string[]): string {
+  const spans: [start: number, end: number][] = []
   for (const s of secrets) {
-    if (!s.includes(tail)) continue
-    for (let n = Math.min(s.length - 1, text.length); n >= MIN_TRUNCATED; n--) {
-      if (text.endsWith(s.slice(0, n))) return `${text.slice(0, text.length - n)}${REDACTED}`
+    if (s.length <= MIN_HEAD) continue
+    const head = s.slice(0, MIN_HEAD)
+    for (let at = text.indexOf(head); at !== -1; at = text.indexOf(head, at + 1)) {
+      let n = MIN_HEAD
+      while (n < s.length && at + n < text.length && text[at + n] === s[n]) n++
+      spans.push([at, at + n])
     }
   }
-  return text
+  if (spans.length === 0) return text
+  spans.sort((a, b) => a[0] - b[0])
+  let out = ''
+  let pos = 0
+  for (let i = 0; i < spans.length; ) {
+    const start = spans[i]![0]
+    let end = spans[i]![1]
+    for (i++; i < spans.length && spans[i]![0] <= end; i++) end = Math.max(end, spans[i]![1])
+    out += `${text.slice(pos, start)}${REDACTED}`
+    pos = end
+  }
+  return out + text.slice(pos)
 }
 
 const scope = new AsyncLocalStorage<Redactor>()

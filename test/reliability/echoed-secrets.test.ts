@@ -11,6 +11,7 @@
 import { randomBytes } from 'node:crypto'
 import { readdirSync, readFileSync } from 'node:fs'
 import { basename, dirname, join } from 'node:path'
+import Database from 'better-sqlite3'
 import { exportPKCS8, generateKeyPair } from 'jose'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { startHostileServer, type HostileServer, type SeenRequest } from './hostile-server.ts'
@@ -142,7 +143,8 @@ for (const kind of destinationKinds()) {
       await dests?.cleanup()
     })
 
-    it.concurrent.for(CASES)('$name', async (c, { expect }) => {
+    // One at a time (each case is five CLI processes in a row), with room for a loaded machine.
+    it.for(CASES)('$name', { timeout: 120_000 }, async (c, { expect }) => {
       const server = await startHostileServer(c.respond)
       try {
         // Postgres here uses trust authentication: the password is accepted and ignored, but it is a secret of the run all the same.
@@ -183,5 +185,52 @@ for (const kind of destinationKinds()) {
         await server.close()
       }
     })
+
+    it('a load error stored in clear (an older version, another writer): status and backfill --from never show or copy it', { timeout: 120_000 }, async () => {
+      const server = await startHostileServer(() => ({ status: 400, body: { errorCode: 'E0000001', errorSummary: 'nothing to see' } }))
+      try {
+        const url = kind === 'postgres' ? withPassword(dests.fresh()) : dests.fresh()
+        const copyUrl = kind === 'postgres' ? withPassword(dests.fresh()) : dests.fresh()
+        const config = tmp.write(`${kind}-legacy.json`, { okta: { orgUrl: server.url, maxRetries: 0 }, destination: url, resources: ['users'] })
+        const first = await runCliProcess(['--config', config, 'run'], { env: { OKTA_API_TOKEN: TOKEN }, cwd: tmp.dir })
+        expect(first.code, first.stderr).toBe(1)
+        const jwt = 'eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJsZWdhY3ktdG9rZW4tb3duZXIifQ.bGVnYWN5LXNpZ25hdHVyZS12YWx1ZQ'
+        const other = `00OTHER${randomBytes(12).toString('hex')}`
+        const legacy = `legacy: Authorization: SSWS ${other}; Bearer ${jwt}; bare ${TOKEN}; ${privatePem.replaceAll('\n', ' ')}`
+        await writeSql(kind, url, `UPDATE _okta_elt_loads SET error = '${legacy}'`)
+
+        // Without the credentials: every credential-shaped string goes by pattern.
+        const blind = await runCliProcess(['--config', config, 'status'], { cwd: tmp.dir })
+        const blindJson = await runCliProcess(['--config', config, 'status', '--json'], { cwd: tmp.dir })
+        for (const exit of [blind, blindJson]) {
+          expect(exit.code, exit.stderr).toBe(0)
+          expect(exit.stdout).toContain('legacy: Authorization: SSWS [redacted]')
+          for (const secret of [other, jwt, 'PRIVATE KEY', privatePem.split('\n')[1]!]) expect(exit.stdout + exit.stderr).not.toContain(secret)
+        }
+        // With the configured token resolvable, the bare token too; and the copy carries none of it.
+        const status = await runCliProcess(['--config', config, 'status', '--json'], { env: { OKTA_API_TOKEN: TOKEN }, cwd: tmp.dir })
+        const copy = await runCliProcess(['--config', config, 'backfill', '--from', url, '--to', copyUrl], { env: { OKTA_API_TOKEN: TOKEN }, cwd: tmp.dir })
+        expect(copy.code, copy.stderr).toBe(0)
+        const pieces = [...secretPieces(server), other.slice(0, 12), jwt.slice(-12)]
+        expectNoLeak(status.stdout + status.stderr + copy.stdout + copy.stderr, pieces, 'status and backfill')
+        const { text, errors } = await dumpTables(kind, copyUrl)
+        expect(errors.some((e) => e.startsWith('legacy: Authorization: SSWS [redacted]')), errors.join('\n')).toBe(true)
+        expectNoLeak(text, pieces, 'the backfill copy')
+        if (kind === 'sqlite') expectNoLeak(sqliteFileBytes(copyUrl), pieces, 'the files of the backfill copy')
+      } finally {
+        await server.close()
+      }
+    })
   })
+}
+
+/** Writes to a destination behind the pipeline's back (what an older version might have stored). */
+async function writeSql(kind: DestKind, url: string, sql: string): Promise<void> {
+  if (kind === 'sqlite') {
+    const db = new Database(url.slice('sqlite:'.length))
+    db.exec(sql)
+    db.close()
+    return
+  }
+  await withReader(url, (r) => r.all(sql))
 }

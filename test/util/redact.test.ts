@@ -10,6 +10,17 @@ describe('Redactor', () => {
     r.add('00aaaabbbbccccddddeeeeffff')
     expect(r.redact('echo: 00aaaabbbbccccddddeeeeffff!')).toBe('echo: [redacted]!')
     expect(r.redact('cut at 500: 00aaaabbbbcc')).toBe('cut at 500: [redacted]')
+    expect(r.redact('cut: 00aaaabbbbccccdd (request id 1)')).toBe('cut: [redacted] (request id 1)')
+    expect(r.redact('short: 00aaaabbbb is not enough to say')).toBe('short: 00aaaabbbb is not enough to say')
+  })
+
+  it('two secrets sharing a prefix, the longer one cut short: nothing of it is left', () => {
+    const r = new Redactor()
+    const a = 'eyJhbGciOiJSUzI1NiJ9.eyJpc3MiOiJ4IiwianRpIjoiYWFhYSJ9.c2lnLWE'
+    const b = 'eyJhbGciOiJSUzI1NiJ9.eyJpc3MiOiJ4IiwianRpIjoiYmJiYiJ9.c2lnLWI'
+    r.add(a)
+    r.add(b)
+    expect(r.redact(`echo ${b.slice(0, 45)}`)).toBe('echo [redacted]')
   })
 
   it('blanks a PEM key whole, line by line, as one joined body, and with escaped newlines', () => {
