@@ -55,11 +55,6 @@ export class Redactor {
     this.#literals.sort((a, b) => b.length - a.length)
   }
 
-  /** How many literal forms are registered (for tests and diagnostics). */
-  get size(): number {
-    return this.#literals.length
-  }
-
   redact(text: string): string {
     let out = text
     for (const s of this.#literals) if (out.includes(s)) out = out.split(s).join(REDACTED)
