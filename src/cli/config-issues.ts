@@ -12,7 +12,8 @@ export function formatIssue(issue: z.core.$ZodIssue, raw: unknown, knownKeys: Re
     case 'unrecognized_keys': {
       const key = issue.keys[0] ?? ''
       const full = path === '' ? key : `${path}.${key}`
-      const suggestion = closest(key, knownKeys[path] ?? [])
+      // Own keys only: a key path named "constructor" must not find Object.prototype's.
+      const suggestion = closest(key, Object.hasOwn(knownKeys, path) ? knownKeys[path]! : [])
       return `unknown key "${full}"${suggestion === undefined ? '' : ` (did you mean "${suggestion}"?)`}`
     }
     case 'invalid_type': {
@@ -63,7 +64,7 @@ export function formatPath(path: readonly PropertyKey[]): string {
 function valueAt(raw: unknown, path: readonly PropertyKey[]): unknown {
   let cur = raw
   for (const seg of path) {
-    if (typeof cur !== 'object' || cur === null) return undefined
+    if (typeof cur !== 'object' || cur === null || !Object.hasOwn(cur, seg)) return undefined
     cur = (cur as Record<PropertyKey, unknown>)[seg]
   }
   return cur

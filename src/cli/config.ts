@@ -10,6 +10,7 @@ import { DEFAULT_RESOURCES, RESOURCE_NAMES, type ResourceName } from '../resourc
 import { UsageError } from '../util/errors.ts'
 import { configFileSchema, KNOWN_KEYS, LITERAL_SECRET_KEYS, type ConfigFile } from './config-schema.ts'
 import { formatIssue } from './config-issues.ts'
+import { fileOnly, lineColumn, locateIn, NO_FILE, syntaxProblem, type ConfigLocation } from './config-location.ts'
 import { validateDestinationUrl } from './destination-url.ts'
 
 /**
@@ -77,6 +78,8 @@ export interface ParsedConfig {
   path: string | null
   /** Directory secret-file paths resolve against. */
   baseDir: string
+  /** Where a key sits in the file, for error lines (`config /abs/file.json:4:15`). */
+  location: ConfigLocation
 }
 
 /** Reads and validates the file. A missing default file is fine (everything may come from the environment). */
@@ -88,41 +91,53 @@ export async function readConfigFile(source: ConfigSource): Promise<ParsedConfig
     text = await readFile(path, 'utf8')
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code
-    if (code === 'ENOENT' && !source.explicit) return { file: {}, path: null, baseDir: cwd }
-    const why = code === 'ENOENT' ? 'no such file' : code === 'EACCES' ? 'permission denied' : 'cannot read it'
-    throw new UsageError(`config: ${source.path}: ${why}`, 'ERR_CONFIG')
+    if (code === 'ENOENT' && !source.explicit) return { file: {}, path: null, baseDir: cwd, location: NO_FILE }
+    const why = code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'is a directory' : code === 'EACCES' ? 'permission denied' : 'cannot read it'
+    throw new UsageError(`${fileOnly(path).at()}: ${why}`, 'ERR_CONFIG')
   }
+  // Editors on Windows (Notepad) save UTF-8 with a byte order mark, which JSON.parse refuses.
+  if (text.charCodeAt(0) === 0xfeff) text = text.slice(1)
   let raw: unknown
   try {
     raw = JSON.parse(text)
   } catch (err) {
-    // JSON.parse messages quote a snippet of the input; the file may hold anything, so keep only the position.
-    const pos = /position (\d+)/.exec(err instanceof Error ? err.message : '')?.[1]
-    throw new UsageError(`config: ${source.path}: not valid JSON${pos === undefined ? '' : ` (at character ${pos})`}`, 'ERR_CONFIG')
+    // JSON.parse messages quote a snippet of the input; the file may hold anything, so say only where and what.
+    const problem = syntaxProblem(text)
+    const pos = problem === null ? /position (\d+)/.exec(err instanceof Error ? err.message : '')?.[1] : String(problem.offset)
+    const at = pos === undefined ? '' : `:${lineColumn(text, Number(pos))}`
+    throw new UsageError(`config ${path}${at}: not valid JSON${problem === null ? '' : `: ${problem.what}`}`, 'ERR_CONFIG')
   }
-  return { file: validateConfigFile(raw), path, baseDir: dirname(path) }
+  const location = locateIn(path, text)
+  return { file: validateConfigFile(raw, location), path, baseDir: dirname(path), location }
 }
 
-/** Validates parsed JSON against the schema; the first problem becomes a one-line UsageError. */
-export function validateConfigFile(raw: unknown): ConfigFile {
-  rejectLiteralSecrets(raw)
+/**
+ * Validates parsed JSON against the schema; the first problem becomes a one-line UsageError
+ * naming where it is (`config /abs/file.json:4:15: unknown key "okta.rateLimtShare" …`).
+ */
+export function validateConfigFile(raw: unknown, location: ConfigLocation = NO_FILE): ConfigFile {
+  rejectLiteralSecrets(raw, location)
   const result = configFileSchema.safeParse(raw)
   if (result.success) return result.data
   const issues = result.error.issues as z.core.$ZodIssue[]
-  const first = formatIssue(issues[0]!, raw, KNOWN_KEYS)
+  const issue = issues[0]!
+  const first = formatIssue(issue, raw, KNOWN_KEYS)
   const more = issues.length > 1 ? ` (and ${issues.length - 1} more problem${issues.length > 2 ? 's' : ''})` : ''
-  throw new UsageError(`config: ${first}${more}`, 'ERR_CONFIG')
+  const at =
+    issue.code === 'unrecognized_keys' ? location.at([...issue.path, issue.keys[0] ?? ''], { key: true }) : location.at(issue.path)
+  throw new UsageError(`${at}: ${first}${more}`, 'ERR_CONFIG')
 }
 
-function rejectLiteralSecrets(raw: unknown): void {
+function rejectLiteralSecrets(raw: unknown, location: ConfigLocation): void {
   const auth = isRecord(raw) && isRecord(raw.okta) ? raw.okta.auth : undefined
   if (!isRecord(auth)) return
   for (const key of Object.keys(auth)) {
-    const instead = LITERAL_SECRET_KEYS[key]
-    if (instead === undefined) continue
+    // Own keys only: "constructor" or "toString" must not find Object.prototype's.
+    if (!Object.hasOwn(LITERAL_SECRET_KEYS, key)) continue
+    const instead = LITERAL_SECRET_KEYS[key]!
     const file = instead === 'tokenEnv' ? 'tokenFile' : 'privateKeyFile'
     throw new UsageError(
-      `config: okta.auth.${key}: secrets are never read from the config file (it gets copied, committed and logged); ` +
+      `${location.at(['okta', 'auth', key], { key: true })}: okta.auth.${key}: secrets are never read from the config file (it gets copied, committed and logged); ` +
         `put the secret in an environment variable named by "${instead}" or in a file named by "${file}"`,
       'ERR_CONFIG_SECRET',
     )
@@ -133,7 +148,7 @@ function rejectLiteralSecrets(raw: unknown): void {
 export function resolveDestination(parsed: ParsedConfig, env: Env, flag?: string): string {
   const fromEnv = nonEmpty(env[ENV_OVERRIDES.destination])
   const url = flag ?? fromEnv ?? parsed.file.destination
-  const where = flag !== undefined ? '--destination' : fromEnv !== undefined ? ENV_OVERRIDES.destination : 'config: destination'
+  const where = flag !== undefined ? '--destination' : fromEnv !== undefined ? ENV_OVERRIDES.destination : `${parsed.location.at(['destination'])}: destination`
   if (url === undefined) {
     throw new UsageError(
       `no destination: set "destination" in the config file, ${ENV_OVERRIDES.destination}, or --destination (e.g. sqlite:./okta.db)`,
@@ -148,7 +163,7 @@ export function resolveDestination(parsed: ParsedConfig, env: Env, flag?: string
 export function resolveOrgUrl(parsed: ParsedConfig, env: Env): string {
   const fromEnv = nonEmpty(env[ENV_OVERRIDES.orgUrl])
   const value = fromEnv ?? parsed.file.okta?.orgUrl
-  const where = fromEnv !== undefined ? ENV_OVERRIDES.orgUrl : 'config: okta.orgUrl'
+  const where = fromEnv !== undefined ? ENV_OVERRIDES.orgUrl : `${parsed.location.at(['okta', 'orgUrl'])}: okta.orgUrl`
   if (value === undefined) {
     throw new UsageError(
       `no Okta org URL: set "okta.orgUrl" in the config file or ${ENV_OVERRIDES.orgUrl} (e.g. https://example.okta.com)`,
@@ -189,13 +204,13 @@ export async function resolveAuth(parsed: ParsedConfig, env: Env, resources: rea
   const auth = parsed.file.okta?.auth ?? { type: 'ssws' as const }
   if (auth.type === 'ssws') {
     if (auth.tokenEnv !== undefined && auth.tokenFile !== undefined) {
-      throw new UsageError('config: okta.auth: set either "tokenEnv" or "tokenFile", not both', 'ERR_CONFIG')
+      throw new UsageError(`${parsed.location.at(['okta', 'auth'])}: okta.auth: set either "tokenEnv" or "tokenFile", not both`, 'ERR_CONFIG')
     }
     // OKTA_API_TOKEN is an override: when set it wins over whatever source the file names.
     const override = nonEmpty(env[ENV_OVERRIDES.token])
     if (override !== undefined) return { type: 'ssws', token: override }
     if (auth.tokenFile !== undefined) {
-      return { type: 'ssws', token: await readSecretFile(parsed.baseDir, auth.tokenFile, 'okta.auth.tokenFile', 'API token') }
+      return { type: 'ssws', token: await readSecretFile(parsed, auth.tokenFile, 'tokenFile', 'API token') }
     }
     const name = auth.tokenEnv ?? DEFAULT_TOKEN_ENV
     const token = nonEmpty(env[name])
@@ -210,11 +225,11 @@ export async function resolveAuth(parsed: ParsedConfig, env: Env, resources: rea
   }
 
   if (auth.privateKeyEnv !== undefined && auth.privateKeyFile !== undefined) {
-    throw new UsageError('config: okta.auth: set either "privateKeyEnv" or "privateKeyFile", not both', 'ERR_CONFIG')
+    throw new UsageError(`${parsed.location.at(['okta', 'auth'])}: okta.auth: set either "privateKeyEnv" or "privateKeyFile", not both`, 'ERR_CONFIG')
   }
   let privateKey: string
   if (auth.privateKeyFile !== undefined) {
-    privateKey = await readSecretFile(parsed.baseDir, auth.privateKeyFile, 'okta.auth.privateKeyFile', 'private key')
+    privateKey = await readSecretFile(parsed, auth.privateKeyFile, 'privateKeyFile', 'private key')
   } else {
     const name = auth.privateKeyEnv ?? DEFAULT_PRIVATE_KEY_ENV
     const value = nonEmpty(env[name])
@@ -240,17 +255,19 @@ export async function resolveAuth(parsed: ParsedConfig, env: Env, resources: rea
   }
 }
 
-async function readSecretFile(baseDir: string, file: string, key: string, what: string): Promise<string> {
+async function readSecretFile(parsed: ParsedConfig, file: string, authKey: string, what: string): Promise<string> {
+  const at = `${parsed.location.at(['okta', 'auth', authKey])}: okta.auth.${authKey}`
+  const path = resolve(parsed.baseDir, file)
   let text: string
   try {
-    text = await readFile(resolve(baseDir, file), 'utf8')
+    text = await readFile(path, 'utf8')
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code
     const why = code === 'ENOENT' ? 'no such file' : code === 'EACCES' ? 'permission denied' : 'cannot read it'
-    throw new UsageError(`config: ${key}: ${file}: ${why}`, 'ERR_MISSING_TOKEN')
+    throw new UsageError(`${at}: ${path}: ${why}`, 'ERR_MISSING_TOKEN')
   }
-  const secret = text.trim()
-  if (secret === '') throw new UsageError(`config: ${key}: ${file} is empty (expected the ${what})`, 'ERR_MISSING_TOKEN')
+  const secret = text.replace(/^\uFEFF/, '').trim()
+  if (secret === '') throw new UsageError(`${at}: ${path} is empty (expected the ${what})`, 'ERR_MISSING_TOKEN')
   return secret
 }
 

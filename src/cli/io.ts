@@ -1,4 +1,4 @@
-import type { Secrets } from './output/redact.ts'
+import type { Redactor } from '../util/redact.ts'
 
 /**
  * What a command may touch of the outside world, injected so the same command runs in-process in
@@ -19,16 +19,22 @@ export interface CliIo {
    */
   onSignal?: (handler: (signal: 'SIGINT' | 'SIGTERM') => void) => () => void
   /**
-   * Secret values to blank from everything written (stdout and stderr already pass through it when
-   * the CLI entry built this io). Commands register the secrets the config resolved.
+   * The live secrets of this command (src/util/redact.ts): stdout and stderr already pass through
+   * it when the CLI entry built this io, and it is the command's secret scope, so what the config
+   * resolves and what the auth code mints is blanked from every output. Tests may pass their own.
    */
-  secrets?: Secrets
+  secrets?: Redactor
 }
 
 export interface Output {
   write(chunk: string): unknown
   /** Terminal width when known. */
   columns?: number
+  /**
+   * Writes a terminal control sequence as is (the live view's cursor moves). `write` escapes
+   * control characters; this is the only way past that. Absent on plain buffers: use `write`.
+   */
+  control?(sequence: string): unknown
 }
 
 /** A string-collecting output, for tests and for rendering into a buffer. */

@@ -3,7 +3,8 @@ import { Command, CommanderError, InvalidArgumentError, Option } from 'commander
 import { OktaEltError } from '../util/errors.ts'
 import { DEFAULT_CONFIG_PATH, parseResourceList } from './config.ts'
 import type { CliIo } from './io.ts'
-import { redactingOutput, Secrets } from './output/redact.ts'
+import { Redactor, withSecretScope } from '../util/redact.ts'
+import { safeOutput } from './output/safe-output.ts'
 import { reportError } from './report-error.ts'
 import { backfillCommand } from './commands/backfill.ts'
 import type { GlobalOptions } from './commands/common.ts'
@@ -20,12 +21,18 @@ import { statusCommand } from './commands/status.ts'
  * Exit codes: 0 success, 1 the run failed, 2 usage/configuration/auth error, 130 interrupted.
  */
 export async function runCli(argv: readonly string[], rawIo: CliIo): Promise<number> {
-  const secrets = rawIo.secrets ?? new Secrets()
+  const secrets = rawIo.secrets ?? new Redactor()
+  // One secret scope per invocation: what the command registers (config secrets, minted tokens)
+  // redacts its outputs and what it stores, and nothing else's.
+  return withSecretScope(secrets, () => runInScope(argv, rawIo, secrets))
+}
+
+async function runInScope(argv: readonly string[], rawIo: CliIo, secrets: Redactor): Promise<number> {
   const io: CliIo = {
     ...rawIo,
     secrets,
-    stdout: redactingOutput(rawIo.stdout, secrets),
-    stderr: redactingOutput(rawIo.stderr, secrets),
+    stdout: safeOutput(rawIo.stdout, secrets),
+    stderr: safeOutput(rawIo.stderr, secrets),
   }
   let exitCode = 0
   const program = buildProgram(io, (code) => {
@@ -55,6 +62,10 @@ function version(): string {
     return '0.0.0'
   }
 }
+
+// Options whose default is resolved later (environment, config file) say so in their help text:
+// `--help` shows every default (the test in test/cli/program.test.ts checks each option).
+const DESTINATION_DEFAULT = '(default: OKTA_ELT_DESTINATION, else the config\'s "destination")'
 
 export function buildProgram(io: CliIo, setExitCode: (code: number) => void): Command {
   const program = new Command('okta-elt')
@@ -93,8 +104,12 @@ export function buildProgram(io: CliIo, setExitCode: (code: number) => void): Co
   program
     .command('run')
     .description('run the pipeline once: each selected resource from its saved cursor into the destination')
-    .option('-d, --destination <url>', 'destination URL (sqlite:PATH or postgres://…), overrides OKTA_ELT_DESTINATION and the config')
-    .option('-r, --resources <list>', 'comma-separated resources: users,groups,group_users,apps,apps_assigned,system_log', cliParser(parseResourceList))
+    .option('-d, --destination <url>', `destination URL (sqlite:PATH or postgres://…) ${DESTINATION_DEFAULT}`)
+    .option(
+      '-r, --resources <list>',
+      'comma-separated resources: users,groups,group_users,apps,apps_assigned,system_log (default: the config\'s "resources", else all)',
+      cliParser(parseResourceList),
+    )
     .option('--full-refresh', 'ignore saved cursors, pull everything and mark rows gone from Okta as deleted', false)
     .option('--json', 'print the run summary as one JSON document on stdout (logs stay on stderr)', false)
     .action(
@@ -115,7 +130,7 @@ export function buildProgram(io: CliIo, setExitCode: (code: number) => void): Co
   program
     .command('status')
     .description('per resource: cursor, last successful load, row counts; then the last loads and their outcome')
-    .option('-d, --destination <url>', 'destination URL, overrides OKTA_ELT_DESTINATION and the config')
+    .option('-d, --destination <url>', `destination URL ${DESTINATION_DEFAULT}`)
     .option('-n, --loads <n>', 'how many recent loads to list', cliParser(positiveInt), 10)
     .option('--json', 'print the status as one JSON document', false)
     .action(
@@ -128,7 +143,7 @@ export function buildProgram(io: CliIo, setExitCode: (code: number) => void): Co
     .command('backfill')
     .description('fill a new destination: a full extraction from Okta, or (with --from) a copy of an existing destination')
     .requiredOption('--to <url>', 'the destination to fill')
-    .option('--from <url>', 'copy data, schema record and cursor state from this destination instead of extracting from Okta')
+    .option('--from <url>', 'copy data, schema record and cursor state from this destination instead of extracting from Okta (default: extract from Okta)')
     .option('--json', 'print the summary as one JSON document on stdout', false)
     .action(
       action(async (opts: { to: string; from?: string; json: boolean }, cmd) =>
@@ -141,16 +156,16 @@ export function buildProgram(io: CliIo, setExitCode: (code: number) => void): Co
     .description('start the bundled Okta simulator (for demos and tests) until Ctrl-C')
     .option('-p, --port <port>', 'port to listen on (0: any free port)', cliParser(port), 8090)
     .option('--host <host>', 'address to listen on (0.0.0.0 for every interface, e.g. in a container)', '127.0.0.1')
-    .option('--users <n>', 'number of users in the generated org', cliParser(positiveInt))
-    .option('--seed <n>', 'generation seed (same seed, same org)', cliParser(nonNegativeInt))
+    .option('--users <n>', 'number of users in the generated org (default: 1000; groups, apps and log events scale with it)', cliParser(positiveInt))
+    .option('--seed <n>', 'generation seed (same seed, same org) (default: 1)', cliParser(nonNegativeInt))
     .option('--token <token>', 'the SSWS API token to accept (default: derived from the seed)')
     .addOption(
-      new Option('--rate-limit <limits>', 'per-window request limits per bucket, e.g. users=600,logs=120 (or "off")').argParser(
+      new Option('--rate-limit <limits>', 'per-window request limits per bucket, e.g. users=600,logs=120 (or "off") (default: off)').argParser(
         cliParser(parseRateLimits),
       ),
     )
-    .option('--rate-limit-window-ms <ms>', 'rate-limit window length (Okta: 60000)', cliParser(positiveInt))
-    .option('--concurrency-limit <n>', 'concurrent requests before a 429 (Okta: 75)', cliParser(positiveInt))
+    .option('--rate-limit-window-ms <ms>', 'rate-limit window length, as Okta (default: 60000)', cliParser(positiveInt))
+    .option('--concurrency-limit <n>', 'concurrent requests before a 429 (Okta: 75) (default: none)', cliParser(positiveInt))
     .action(
       action(
         async (
@@ -173,8 +188,8 @@ export function buildProgram(io: CliIo, setExitCode: (code: number) => void): Co
     .command('demo')
     .description('zero-credentials demo: simulator in-process, pipeline into ./okta-demo.db, summary and example SQL')
     .option('--db <path>', 'SQLite file to load into', './okta-demo.db')
-    .option('--users <n>', 'number of users in the simulated org', cliParser(positiveInt))
-    .option('--seed <n>', 'generation seed', cliParser(nonNegativeInt))
+    .option('--users <n>', 'number of users in the simulated org (default: 5000)', cliParser(positiveInt))
+    .option('--seed <n>', 'generation seed (default: 42)', cliParser(nonNegativeInt))
     .option('--json', 'print the result as one JSON document on stdout', false)
     .action(
       action(async (opts: { db: string; users?: number; seed?: number; json: boolean }, cmd) =>

@@ -1,5 +1,6 @@
 import { OktaEltError } from '../util/errors.ts'
 import type { Output } from './io.ts'
+import { oneLine } from '../util/control-chars.ts'
 
 /**
  * Every failure ends as ONE line on stderr, `okta-elt: <message>`, naming the cause (and Okta's
@@ -7,10 +8,10 @@ import type { Output } from './io.ts'
  * the error's own (2 usage/config/auth, 1 run failure), 1 for anything unexpected.
  */
 export function reportError(err: unknown, stderr: Output, verbose: boolean): 1 | 2 {
-  const message = oneLine(err instanceof Error ? err.message : String(err))
+  const message = firstLine(err instanceof Error ? err.message : String(err))
   if (err instanceof OktaEltError) {
     const oktaCode = (err as { errorCode?: unknown }).errorCode
-    const suffix = typeof oktaCode === 'string' && oktaCode !== '' && !message.includes(oktaCode) ? ` (${oktaCode})` : ''
+    const suffix = typeof oktaCode === 'string' && oktaCode !== '' && !message.includes(oktaCode) ? ` (${oneLine(oktaCode)})` : ''
     stderr.write(`okta-elt: ${message}${suffix}\n`)
   } else {
     stderr.write(`okta-elt: unexpected error: ${message}${verbose ? '' : ' (run with --verbose for details)'}\n`)
@@ -25,7 +26,7 @@ export function reportError(err: unknown, stderr: Output, verbose: boolean): 1 |
   return err instanceof OktaEltError ? err.exitCode : 1
 }
 
-function oneLine(text: string): string {
+function firstLine(text: string): string {
   const first = text.split('\n')[0]?.trim() ?? ''
-  return first === '' ? 'failed' : first
+  return first === '' ? 'failed' : oneLine(first)
 }

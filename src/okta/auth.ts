@@ -1,5 +1,6 @@
 import { createPrivateKey, randomUUID, type KeyObject } from 'node:crypto'
 import { SignJWT } from 'jose'
+import { registerSecret } from '../util/redact.ts'
 import { DpopProver } from './dpop-proof.ts'
 import { OktaAuthError, OktaConfigError, OktaResponseError } from './errors.ts'
 import type { OktaAuth } from './types.ts'
@@ -69,6 +70,7 @@ export class SswsAuth implements AuthProvider {
   readonly #header: string
 
   constructor(token: string) {
+    registerSecret(token)
     this.#header = `SSWS ${token}`
   }
 
@@ -124,6 +126,7 @@ export class OAuthAuth implements AuthProvider {
     this.#clientId = opts.clientId
     this.#audience = `${opts.orgUrl}${TOKEN_PATH}`
     this.#scopes = opts.scopes.join(' ')
+    registerSecret(opts.privateKey)
     this.#key = loadSigningKey(opts.privateKey, opts.keyId)
     this.#requestToken = opts.requestToken
     this.#now = opts.now ?? Date.now
@@ -205,6 +208,8 @@ export class OAuthAuth implements AuthProvider {
   }
 
   #cache(token: TokenResponse, startedAt: number, withProof: boolean): CachedToken {
+    // Registered as it is minted: a server or proxy echoing it back must not get it printed or stored.
+    registerSecret(token.accessToken)
     const ttlMs = token.expiresIn * 1000
     // Refresh ~60 s before expiry (less for very short-lived tokens) so no request carries a token
     // that expires in flight.
@@ -218,6 +223,7 @@ export class OAuthAuth implements AuthProvider {
   }
 
   #form(assertion: string): string {
+    registerSecret(assertion)
     return new URLSearchParams({
       grant_type: 'client_credentials',
       scope: this.#scopes,

@@ -6,6 +6,8 @@ import { RESOURCE_NAMES } from '../resources/types.ts'
 import type { RowValue } from '../schema/types.ts'
 import { describeError, UsageError } from '../util/errors.ts'
 import { silentLogger, type Logger } from '../util/log.ts'
+import { oneLine } from '../util/control-chars.ts'
+import { redact } from '../util/redact.ts'
 import { runPipeline } from './run.ts'
 import type { BackfillOptions, BackfillResult, CopySummary } from './types.ts'
 import { refreshViews } from './views.ts'
@@ -103,7 +105,9 @@ async function copyDestination(from: string, to: string, lockWaitMs: number, log
         await target.commitBatch(emptyCommit(loadId, { state: chunk }))
       }
       summary.stateRows = state.length
-      await target.importLoads(await source.readLoads({ limit: Number.MAX_SAFE_INTEGER }))
+      // A stored error may predate redaction (or come from another writer): never carry a secret forward.
+      const loads = await source.readLoads({ limit: Number.MAX_SAFE_INTEGER })
+      await target.importLoads(loads.map((l) => (l.error === null ? l : { ...l, error: oneLine(redact(l.error)) })))
       const mismatch = await compareCounts(source, target)
       if (mismatch) {
         summary.status = 'failed'

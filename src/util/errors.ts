@@ -1,3 +1,6 @@
+import { oneLine } from './control-chars.ts'
+import { redact } from './redact.ts'
+
 /**
  * The one base error of okta-elt. Callers match on `code` (stable, documented), never on message text.
  * `retryable` says whether trying the same operation again may succeed; `exitCode` is what the CLI
@@ -26,8 +29,12 @@ export class UsageError extends OktaEltError {
   }
 }
 
-/** One line describing any thrown value, for summaries and `_okta_elt_loads.error`. */
+/**
+ * One line describing any thrown value, for summaries and `_okta_elt_loads.error`: redacted with
+ * the live secrets (a server may quote the request's credential in its error body) and with its
+ * control characters in visible form (the text is shown later, and Postgres text holds no NUL).
+ */
 export function describeError(err: unknown): string {
-  if (err instanceof Error) return err.message.split('\n')[0] ?? err.name
-  return String(err)
+  const text = err instanceof Error ? (err.message.split('\n')[0] ?? err.name) : String(err)
+  return oneLine(redact(text))
 }

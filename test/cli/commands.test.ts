@@ -1,3 +1,7 @@
+import { spawn } from 'node:child_process'
+import { existsSync, mkdirSync, symlinkSync } from 'node:fs'
+import { dirname, join } from 'node:path'
+import { fileURLToPath } from 'node:url'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { simulateCommand } from '../../src/cli/commands/simulate.ts'
 import { BufferOutput, type CliIo } from '../../src/cli/io.ts'
@@ -146,13 +150,52 @@ describe('simulate', () => {
     const url = /listening on (\S+)/.exec(x.out.text)?.[1]
     expect(url).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/)
     expect(x.out.text).toContain('API token (SSWS): sim-cli-token-abcdef')
-    expect(x.out.text).toContain(`OKTA_ORG_URL=${url} OKTA_API_TOKEN=sim-cli-token-abcdef okta-elt run`)
+    expect(x.out.text).toContain(`OKTA_ORG_URL=${url} OKTA_API_TOKEN=sim-cli-token-abcdef npx okta-elt run`)
     const res = await fetch(`${url}/api/v1/users?limit=5`, { headers: { authorization: 'SSWS sim-cli-token-abcdef' } })
     expect(res.status).toBe(200)
     expect(((await res.json()) as unknown[]).length).toBe(5)
     stop()
     expect(await done).toBe(0)
     await expect(fetch(`${url}/api/v1/users`)).rejects.toThrow()
+  })
+
+  it('prints a pipeline command that works as printed (sh, in a project where okta-elt is installed)', async () => {
+    const x = io({})
+    let stop!: () => void
+    const until = new Promise<void>((r) => {
+      stop = r
+    })
+    const done = simulateCommand({ config: '', configExplicit: false, verbose: false, port: 0, host: '127.0.0.1', users: 20, seed: 5 }, x, until)
+    try {
+      for (let i = 0; i < 100 && !x.out.text.includes('Press Ctrl-C'); i++) await new Promise((r) => setTimeout(r, 20))
+      const lines = x.out.text.split('\n')
+      const command = lines[lines.findIndex((l) => l.startsWith('Run the pipeline against it')) + 1]!.trim()
+      expect(command).toMatch(/^OKTA_ORG_URL=\S+ OKTA_API_TOKEN=\S+ npx okta-elt run /)
+      // A project directory with okta-elt installed (as in a clone, or a project depending on it).
+      const project = tempDir()
+      try {
+        project.write('package.json', { name: 'uses-okta-elt', private: true })
+        mkdirSync(join(project.dir, 'node_modules', '.bin'), { recursive: true })
+        symlinkSync(fileURLToPath(new URL('../../bin/okta-elt.js', import.meta.url)), join(project.dir, 'node_modules', '.bin', 'okta-elt'))
+        // Asynchronously: the simulator answering the command runs in this process's event loop.
+        const child = spawn('sh', ['-c', command], {
+          cwd: project.dir,
+          env: { PATH: `${dirname(process.execPath)}:${process.env.PATH ?? ''}`, HOME: process.env.HOME ?? '' },
+        })
+        const result = { status: null as number | null, stdout: '', stderr: '' }
+        child.stdout.on('data', (d: Buffer) => (result.stdout += d.toString()))
+        child.stderr.on('data', (d: Buffer) => (result.stderr += d.toString()))
+        result.status = await new Promise<number | null>((r) => child.on('close', (code) => r(code)))
+        expect(result.status, result.stderr).toBe(0)
+        expect(result.stdout).toMatch(/^okta-elt run succeeded/)
+        expect(existsSync(join(project.dir, 'okta-sim.db'))).toBe(true)
+      } finally {
+        project.cleanup()
+      }
+    } finally {
+      stop()
+      await done
+    }
   })
 
   it('a busy port is a usage error', async () => {

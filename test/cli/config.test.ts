@@ -1,3 +1,4 @@
+import { join } from 'node:path'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { CONFIG_ENV_VARS, DEFAULTS, loadConfig, parseResourceList, validateConfigFile } from '../../src/cli/config.ts'
 import { OktaEltError, UsageError } from '../../src/util/errors.ts'
@@ -15,8 +16,17 @@ const base = {
 }
 
 async function load(config: unknown, env: Record<string, string> = { OKTA_API_TOKEN: TOKEN }, overrides = {}) {
-  const path = tmp.write('pipeline.config.json', typeof config === 'string' ? config : JSON.stringify(config))
+  const path = tmp.write('pipeline.config.json', typeof config === 'string' ? config : JSON.stringify(config, null, 2))
   return loadConfig({ path, explicit: true, env, cwd: tmp.dir }, overrides)
+}
+
+/** A config error names the file's absolute path and line:column first: returns what follows. */
+function located(message: string): string {
+  const prefix = `config ${join(tmp.dir, 'pipeline.config.json')}:`
+  expect(message.startsWith(prefix), message).toBe(true)
+  const m = /^\d+:\d+: /.exec(message.slice(prefix.length))
+  expect(m, message).not.toBeNull()
+  return message.slice(prefix.length + m![0].length)
 }
 
 async function usageError(p: Promise<unknown>): Promise<UsageError> {
@@ -75,23 +85,23 @@ describe('config loader', () => {
 
   it('rejects an unknown key, naming its full path and suggesting the right one', async () => {
     const err = await usageError(load({ ...base, okta: { ...base.okta, rateLimtShare: 0.5 } }))
-    expect(err.message).toBe('config: unknown key "okta.rateLimtShare" (did you mean "rateLimitShare"?)')
+    expect(located(err.message)).toBe('unknown key "okta.rateLimtShare" (did you mean "rateLimitShare"?)')
     const top = await usageError(load({ ...base, destinaton: 'sqlite:x.db' }))
     expect(top.message).toContain('unknown key "destinaton"')
   })
 
   it('rejects a wrong type, naming the key, what was expected and what it got', async () => {
     const err = await usageError(load({ ...base, okta: { ...base.okta, auth: { type: 'ssws', tokenEnv: 5 } } }))
-    expect(err.message).toBe('config: okta.auth.tokenEnv: expected string, got number')
+    expect(located(err.message)).toBe('okta.auth.tokenEnv: expected string, got number')
     const int = await usageError(load({ ...base, okta: { ...base.okta, maxInFlight: 2.5 } }))
-    expect(int.message).toBe('config: okta.maxInFlight: expected integer, got number (not an integer)')
+    expect(located(int.message)).toBe('okta.maxInFlight: expected integer, got number (not an integer)')
     const range = await usageError(load({ ...base, okta: { ...base.okta, rateLimitShare: 1.5 } }))
-    expect(range.message).toBe('config: okta.rateLimitShare: expected a number <= 1, got 1.5')
+    expect(located(range.message)).toBe('okta.rateLimitShare: expected a number <= 1, got 1.5')
     const res = await usageError(load({ ...base, resources: ['users', 'userz'] }))
-    expect(res.message).toContain('config: resources[1]: expected one of "users"')
+    expect(located(res.message)).toContain('resources[1]: expected one of "users"')
     expect(res.message).toContain('got "userz"')
     const auth = await usageError(load({ ...base, okta: { ...base.okta, auth: { type: 'basic' } } }))
-    expect(auth.message).toBe('config: okta.auth.type: expected "ssws" or "oauth", got "basic"')
+    expect(located(auth.message)).toBe('okta.auth.type: expected "ssws" or "oauth", got "basic"')
   })
 
   it('reports invalid JSON without quoting the file', async () => {
@@ -117,7 +127,7 @@ describe('config loader', () => {
 
   it('requires https for the org URL, except on loopback', async () => {
     const http = await usageError(load({ ...base, okta: { ...base.okta, orgUrl: 'http://example.okta.com' } }))
-    expect(http.message).toContain('config: okta.orgUrl: must use https')
+    expect(located(http.message)).toContain('okta.orgUrl: must use https')
     for (const orgUrl of ['http://127.0.0.1:8090', 'http://localhost:8090/', 'http://[::1]:8090']) {
       const config = await load({ ...base, okta: { ...base.okta, orgUrl } })
       expect(config.okta.orgUrl).toBe(orgUrl.replace(/\/$/, ''))
@@ -143,7 +153,7 @@ describe('config loader', () => {
     const fromFile = await load({ ...base, okta: { ...base.okta, auth: { type: 'ssws', tokenFile: 'okta.token' } } }, {})
     expect(fromFile.okta.auth).toEqual({ type: 'ssws', token: TOKEN })
     const missing = await usageError(load({ ...base, okta: { ...base.okta, auth: { type: 'ssws', tokenFile: 'nope.token' } } }, {}))
-    expect(missing.message).toBe('config: okta.auth.tokenFile: nope.token: no such file')
+    expect(located(missing.message)).toBe(`okta.auth.tokenFile: ${join(tmp.dir, 'nope.token')}: no such file`)
     tmp.write('empty.token', '\n')
     const empty = await usageError(load({ ...base, okta: { ...base.okta, auth: { type: 'ssws', tokenFile: 'empty.token' } } }, {}))
     expect(empty.message).toContain('empty.token is empty')
@@ -191,7 +201,7 @@ describe('config loader', () => {
     )
     expect(config.destination).toBe('sqlite:x.db')
     const explicit = await usageError(loadConfig({ path: 'missing.json', explicit: true, cwd: tmp.dir, env: {} }))
-    expect(explicit.message).toBe('config: missing.json: no such file')
+    expect(explicit.message).toBe(`config ${join(tmp.dir, 'missing.json')}: no such file`)
     const noOrg = await usageError(loadConfig({ path: './pipeline.config.json', explicit: false, cwd: tmp.dir, env: { OKTA_API_TOKEN: TOKEN } }))
     expect(noOrg.message).toContain('OKTA_ORG_URL')
   })

@@ -2,7 +2,8 @@ import { describe, expect, it } from 'vitest'
 import { BufferOutput } from '../../src/cli/io.ts'
 import { formatDuration, formatTable } from '../../src/cli/output/format.ts'
 import { createJsonLinesLogger } from '../../src/cli/output/json-lines-logger.ts'
-import { Secrets, redactingOutput } from '../../src/cli/output/redact.ts'
+import { safeOutput } from '../../src/cli/output/safe-output.ts'
+import { Redactor } from '../../src/util/redact.ts'
 import { failureLine, renderRunSummary } from '../../src/cli/output/run-summary.ts'
 import { TtyProgress } from '../../src/cli/output/tty-progress.ts'
 import { reportError } from '../../src/cli/report-error.ts'
@@ -73,10 +74,10 @@ describe('JSON-lines logger (off a terminal)', () => {
   })
 
   it('never lets a secret through: secret-named fields, registered values, auth header shapes', () => {
-    const secrets = new Secrets()
+    const secrets = new Redactor()
     secrets.add(TOKEN)
     const raw = new BufferOutput()
-    const log = createJsonLinesLogger(redactingOutput(raw, secrets))
+    const log = createJsonLinesLogger(safeOutput(raw, secrets))
     log({ level: 'info', event: 'a', msg: 'fields', token: 'tok-value-1234', authorization: 'x', password: 'p' })
     log({ level: 'error', event: 'b', msg: `request failed with token ${TOKEN}`, url: `https://x/?access_token=abcdef123` })
     log({ level: 'error', event: 'c', msg: 'header echoed: SSWS 00zzzzzzzzzzzzzzzzzzzzzzz and Bearer eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiIxMjMifQ.c2lnbmF0dXJlLXZhbHVl' })
@@ -92,7 +93,7 @@ describe('JSON-lines logger (off a terminal)', () => {
 
   it('redacts every line of a registered PEM key', () => {
     const pem = '-----BEGIN PRIVATE KEY-----\nMIIEvQIBADANBgkqhkiG9w0BAQEFAASC\nBKcwggSjAgEAAoIBAQC7VJTUt9Us8cKj\n-----END PRIVATE KEY-----'
-    const secrets = new Secrets()
+    const secrets = new Redactor()
     secrets.add(pem)
     expect(secrets.redact('line: BKcwggSjAgEAAoIBAQC7VJTUt9Us8cKj')).toBe('line: [redacted]')
     expect(secrets.redact(`key ${pem} end`)).toBe('key [redacted] end')

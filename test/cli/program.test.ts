@@ -67,7 +67,7 @@ describe('okta-elt command line (in-process)', () => {
     const path = tmp.write('bad.json', { okta: { orgUrl: 'https://example.okta.com', rateLimtShare: 1 }, destination: 'sqlite:x.db' })
     const r = await cli(['run', '--config', path], { env: { OKTA_API_TOKEN: TOKEN } })
     expect(r.code).toBe(2)
-    expect(expectOneLine(r.stderr)).toBe('okta-elt: config: unknown key "okta.rateLimtShare" (did you mean "rateLimitShare"?)')
+    expect(expectOneLine(r.stderr)).toBe(`okta-elt: config ${path}:4:5: unknown key "okta.rateLimtShare" (did you mean "rateLimitShare"?)`)
   })
 
   it('names the missing token variable and exits 2 before touching anything', async () => {
@@ -92,6 +92,34 @@ describe('okta-elt command line (in-process)', () => {
   })
 })
 
+describe('--help shows every default', () => {
+  // Options without a default: help/version, and the one required option.
+  const NO_DEFAULT = new Set(['-h, --help', '-V, --version', '--to <url>'])
+
+  /** Each option of a help text with its whole (wrapped) description. */
+  function options(help: string): [string, string][] {
+    const out: [string, string][] = []
+    const section = help.slice(help.indexOf('Options:\n') + 'Options:\n'.length).split(/\n\S/)[0]!
+    for (const line of section.split('\n')) {
+      const m = /^ {2}(-\S.*?)(?: {2,}(.*))?$/.exec(line)
+      if (m !== null) out.push([m[1]!.trim(), m[2] ?? ''])
+      else if (out.length > 0) out[out.length - 1]![1] += ` ${line.trim()}`
+    }
+    return out
+  }
+
+  it.for(['', 'run', 'status', 'backfill', 'simulate', 'demo'])('okta-elt %s --help', async (command) => {
+    const r = await cli([...(command === '' ? [] : [command]), '--help'])
+    expect(r.code).toBe(0)
+    const opts = options(r.stdout)
+    expect(opts.length).toBeGreaterThan(1)
+    for (const [flags, description] of opts) {
+      if (NO_DEFAULT.has(flags)) continue
+      expect(description, `${command} ${flags}`).toMatch(/\(default: [^)]+\)/)
+    }
+  })
+})
+
 describe('okta-elt binary (subprocess)', () => {
   it('--help exits 0 with the command list', async () => {
     const { stdout } = await run(process.execPath, [bin, '--help'])
@@ -106,7 +134,7 @@ describe('okta-elt binary (subprocess)', () => {
     )
     expect(err).not.toBeNull()
     expect(err!.code).toBe(2)
-    expect(expectOneLine(err!.stderr)).toBe('okta-elt: config: okta.auth.tokenEnv: expected string, got number')
+    expect(expectOneLine(err!.stderr)).toBe(`okta-elt: config ${path}:6:19: okta.auth.tokenEnv: expected string, got number`)
     expect(err!.stdout).toBe('')
     expect(err!.stderr + err!.stdout).not.toContain(TOKEN)
   })
@@ -118,7 +146,7 @@ describe('okta-elt binary (subprocess)', () => {
     )
     expect(err!.code).toBe(2)
     const [first, ...rest] = err!.stderr.split('\n')
-    expect(first).toBe(`okta-elt: config: ${tmp.dir}/nope.json: no such file`)
+    expect(first).toBe(`okta-elt: config ${tmp.dir}/nope.json: no such file`)
     expect(rest.join('\n')).toMatch(/\n?\s+at /)
   })
 })

@@ -35,6 +35,8 @@ describe('okta-elt demo, twice', () => {
     // No config, no token: the zero-credentials first experience.
     const result = await okta(['demo', '--users', '300'], { cwd: work.dir })
     expectExit(result, 0)
+    // Off a terminal the summary is not buried under progress lines: a clean demo prints nothing on stderr.
+    expect(result.stderr).toBe('')
     first = result.stdout
     expect(existsSync(work.path('okta-demo.db'))).toBe(true)
     expect(first).toMatch(/^okta-elt demo \(simulated org at http:\/\/127\.0\.0\.1:\d+\): succeeded/)

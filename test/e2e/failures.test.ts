@@ -25,30 +25,30 @@ describe.concurrent('configuration errors: exit 2, one line naming the cause, no
     {
       name: 'a misspelt key',
       config: { okta: { orgUrl: org, rateLimtShare: 0.5 }, destination: 'sqlite:x.db' },
-      line: /^okta-elt: config: unknown key "okta\.rateLimtShare" \(did you mean "rateLimitShare"\?\)$/,
+      line: /^okta-elt: config \/\S*pipeline\.config\.json:\d+:\d+: unknown key "okta\.rateLimtShare" \(did you mean "rateLimitShare"\?\)$/,
     },
     {
       name: 'a wrong type',
       config: { okta: { orgUrl: org, maxInFlight: 'four' }, destination: 'sqlite:x.db' },
-      line: /^okta-elt: config: okta\.maxInFlight: expected number, got string$/,
+      line: /^okta-elt: config \/\S*pipeline\.config\.json:\d+:\d+: okta\.maxInFlight: expected number, got string$/,
     },
     {
       name: 'a secret in the file',
       config: { okta: { orgUrl: org, auth: { type: 'ssws', token: '00FileTokenSecret' } }, destination: 'sqlite:x.db' },
-      line: /^okta-elt: config: okta\.auth\.token: secrets are never read from the config file/,
+      line: /^okta-elt: config \/\S*pipeline\.config\.json:\d+:\d+: okta\.auth\.token: secrets are never read from the config file/,
     },
     {
       name: 'plain http to a remote org',
       config: { okta: { orgUrl: 'http://example.okta.com' }, destination: 'sqlite:x.db' },
-      line: /^okta-elt: config: okta\.orgUrl: must use https/,
+      line: /^okta-elt: config \/\S*pipeline\.config\.json:\d+:\d+: okta\.orgUrl: must use https/,
     },
     {
       name: 'an unknown resource',
       config: { okta: { orgUrl: org }, destination: 'sqlite:x.db', resources: ['users', 'groupz'] },
-      line: /^okta-elt: config: resources\[1\]: expected one of .*got "groupz"$/,
+      line: /^okta-elt: config \/\S*pipeline\.config\.json:\d+:\d+: resources\[1\]: expected one of .*got "groupz"$/,
     },
-    { name: 'invalid JSON', config: '{"okta": ', line: /^okta-elt: config: .*pipeline\.config\.json: not valid JSON$/ },
-    { name: 'a --config file that does not exist', args: ['--config', 'missing.json'], line: /^okta-elt: config: missing\.json: no such file$/ },
+    { name: 'invalid JSON', config: '{"okta": ', line: /^okta-elt: config \/\S*pipeline\.config\.json:1:10: not valid JSON: expected a value/ },
+    { name: 'a --config file that does not exist', args: ['--config', 'missing.json'], line: /^okta-elt: config \/\S*\/missing\.json: no such file$/ },
     {
       name: 'no token in the environment',
       config: { okta: { orgUrl: org }, destination: 'sqlite:x.db' },

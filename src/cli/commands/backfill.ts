@@ -8,7 +8,7 @@ import { formatCount, formatDuration, formatTable } from '../output/format.ts'
 import { safeStringify } from '../output/json-lines-logger.ts'
 import { failureLine, renderRunSummary } from '../output/run-summary.ts'
 import { runExitCode } from './run.ts'
-import { registerSecrets, registerUrlPassword, withInterrupt, type GlobalOptions } from './common.ts'
+import { registerConfiguredSecrets, registerSecrets, registerUrlPassword, withInterrupt, type GlobalOptions } from './common.ts'
 
 export interface BackfillCommandOptions extends GlobalOptions {
   to: string
@@ -35,6 +35,8 @@ export async function backfillCommand(opts: BackfillCommandOptions, io: CliIo): 
   } else {
     // A copy needs no Okta credentials; the config only contributes the lock wait.
     const parsed = await readConfigFile(source)
+    // Stored load errors are redacted as they are copied: with the configured secrets when known.
+    await registerConfiguredSecrets(io, parsed)
     const lockWaitMs = Math.round((parsed.file.lockWaitSeconds ?? DEFAULTS.lockWaitSeconds) * 1000)
     options = { mode: 'copy', from: opts.from, to: opts.to, lockWaitMs }
   }

@@ -1,4 +1,5 @@
 import type { PipelineConfig } from '../../pipeline/types.ts'
+import { resolveAuth, type ParsedConfig } from '../config.ts'
 import type { CliIo } from '../io.ts'
 
 /** Options every command receives (commander's globals). */
@@ -16,6 +17,20 @@ export function registerSecrets(io: CliIo, config: PipelineConfig): void {
   if (auth.type === 'ssws') io.secrets?.add(auth.token)
   else io.secrets?.add(auth.privateKey)
   registerUrlPassword(io, config.destination)
+}
+
+/**
+ * For commands that need no Okta credentials (`status`, `backfill --from`) but print or copy what
+ * a run stored: registers the configured token or key when they can be resolved, so a secret an
+ * older version stored in clear is still blanked. Never fails: pattern redaction always applies.
+ */
+export async function registerConfiguredSecrets(io: CliIo, parsed: ParsedConfig): Promise<void> {
+  try {
+    const auth = await resolveAuth(parsed, io.env)
+    io.secrets?.add(auth.type === 'ssws' ? auth.token : auth.privateKey)
+  } catch {
+    // No credentials configured here: nothing to register.
+  }
 }
 
 /** A password in a destination URL is a secret too. */

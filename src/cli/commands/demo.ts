@@ -17,7 +17,7 @@ export interface DemoCommandOptions extends GlobalOptions {
 /** `okta-elt demo` (`npm start`): the zero-credentials first experience. */
 export async function demoCommand(opts: DemoCommandOptions, io: CliIo): Promise<number> {
   const { runDemo } = await import('../../pipeline/demo.ts')
-  const output = createCliLogger(io, opts.verbose)
+  const output = createCliLogger(io, opts.verbose, { quietOffTerminal: true })
   let result: DemoResult
   try {
     result = await withInterrupt(

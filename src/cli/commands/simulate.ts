@@ -55,8 +55,9 @@ export async function simulateCommand(opts: SimulateCommandOptions, io: CliIo, u
         `  API token (SSWS): ${sim.token}\n` +
         `  org: ${formatCount(counts.users)} users, ${formatCount(counts.groups)} groups, ${formatCount(counts.memberships)} memberships, ` +
         `${formatCount(counts.apps)} apps, ${formatCount(counts.assignments)} assignments, ${formatCount(counts.logEvents)} log events\n` +
-        `\nRun the pipeline against it:\n` +
-        `  OKTA_ORG_URL=${reachable} OKTA_API_TOKEN=${sim.token} okta-elt run --destination sqlite:./okta-sim.db\n` +
+        // `npx`: works as printed from the project directory, where `okta-elt` is not on PATH.
+        `\nRun the pipeline against it (from this directory, in another terminal):\n` +
+        `  OKTA_ORG_URL=${reachable} OKTA_API_TOKEN=${sim.token} npx okta-elt run --destination sqlite:./okta-sim.db\n` +
         `\nPress Ctrl-C to stop.\n`,
     )
     await stopped

@@ -9,7 +9,7 @@ import type { CliIo } from '../io.ts'
 import { createCliLogger } from '../output/cli-logger.ts'
 import { formatCount, formatDuration, formatTable } from '../output/format.ts'
 import { safeStringify } from '../output/json-lines-logger.ts'
-import { registerUrlPassword, type GlobalOptions } from './common.ts'
+import { registerConfiguredSecrets, registerUrlPassword, type GlobalOptions } from './common.ts'
 
 export interface StatusCommandOptions extends GlobalOptions {
   destination?: string
@@ -55,6 +55,7 @@ export async function statusCommand(opts: StatusCommandOptions, io: CliIo): Prom
     }
   }
   registerUrlPassword(io, url)
+  await registerConfiguredSecrets(io, parsed)
 
   const report = await readStatus(url, io, opts)
   io.stdout.write(opts.json ? `${safeStringify(report)}\n` : renderStatus(report))

@@ -1,4 +1,5 @@
 /** Small, dependency-free formatting for human output. */
+import { oneLine } from '../../util/control-chars.ts'
 
 export function formatCount(n: number): string {
   return n.toLocaleString('en-US')
@@ -26,7 +27,9 @@ const NUMERIC = /^(?:[\d,.]+(?:ms|s)?|\d+m\d\ds|\d+h\d\dm|-)$/
  * Aligned columns. Numbers (cells that look numeric) are right-aligned, everything else left.
  * `indent` prefixes every line.
  */
-export function formatTable(header: string[], rows: string[][], indent = '  '): string {
+export function formatTable(header: string[], rawRows: string[][], indent = '  '): string {
+  // A cell is one line whatever it holds (a stored error may carry a newline or a tab).
+  const rows = rawRows.map((r) => r.map(oneLine))
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)))
   const numeric = header.map((_, i) => rows.length > 0 && rows.every((r) => NUMERIC.test(r[i] ?? '')))
   const line = (cells: string[]) =>

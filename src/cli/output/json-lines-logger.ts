@@ -12,7 +12,7 @@ export interface JsonLinesLoggerOptions {
 }
 
 // Field names that must never carry a value into a log line, whatever a lower layer put there.
-const SECRET_FIELD = /^(token|apiToken|authorization|password|secret|privateKey|clientAssertion|assertion|accessToken)$/i
+const SECRET_FIELD = /^(token|apiToken|authorization|password|secret|privateKey|clientAssertion|assertion|accessToken|dpop|dpopProof|proof)$/i
 
 export function createJsonLinesLogger(out: Output, opts: JsonLinesLoggerOptions = {}): Logger {
   const now = opts.now ?? (() => new Date())

@@ -3,6 +3,7 @@ import type { RunSummary } from '../../pipeline/types.ts'
 import type { SchemaChange } from '../../schema/types.ts'
 import { redactUrl } from '../destination-url.ts'
 import { formatCount, formatDuration, formatTable } from './format.ts'
+import { oneLine } from '../../util/control-chars.ts'
 
 /**
  * The human final summary of a run (stdout, without `--json`): what was loaded per resource, what
@@ -32,7 +33,7 @@ export function renderRunSummary(summary: RunSummary, title = 'okta-elt run'): s
     out.push(`\nFailures (${failures.length})\n`)
     for (const f of failures) {
       const codes = [f.oktaErrorCode, f.errorCode].filter((c): c is string => c !== undefined && !(f.error ?? '').includes(c))
-      out.push(`  ${f.resource}: ${f.error ?? f.status}${codes.length > 0 ? ` [${codes.join(', ')}]` : ''}\n`)
+      out.push(`  ${f.resource}: ${oneLine(f.error ?? f.status)}${codes.length > 0 ? ` [${oneLine(codes.join(', '))}]` : ''}\n`)
     }
   }
   return out.join('')
@@ -86,7 +87,7 @@ export function failureLine(summary: RunSummary): string {
   const failed = summary.resources.filter((r) => r.status === 'failed')
   if (failed.length === 0) return `run ${summary.status}`
   const first = failed[0]!
-  const code = first.oktaErrorCode !== undefined && !(first.error ?? '').includes(first.oktaErrorCode) ? ` (${first.oktaErrorCode})` : ''
+  const code = first.oktaErrorCode !== undefined && !(first.error ?? '').includes(first.oktaErrorCode) ? ` (${oneLine(first.oktaErrorCode)})` : ''
   const others = failed.length > 1 ? ` (and ${failed.length - 1} more failed: ${failed.slice(1).map((f) => f.resource).join(', ')})` : ''
-  return `run failed: ${first.resource}: ${first.error ?? 'failed'}${code}${others}`
+  return `run failed: ${first.resource}: ${oneLine(first.error ?? 'failed')}${code}${others}`
 }

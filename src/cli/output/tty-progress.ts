@@ -1,6 +1,7 @@
 import type { LogEvent, Logger } from '../../util/log.ts'
 import type { Output } from '../io.ts'
 import { formatCount, formatDuration } from './format.ts'
+import { oneLine } from '../../util/control-chars.ts'
 
 /**
  * On a terminal: one live line per resource (rows, requests, time waiting on rate limits,
@@ -59,7 +60,7 @@ export class TtyProgress {
 
   #onEvent(event: LogEvent): void {
     if (this.#stopped) {
-      if (event.level === 'warn' || event.level === 'error') this.#out.write(`${event.level}: ${event.msg}\n`)
+      if (event.level === 'warn' || event.level === 'error') this.#out.write(`${event.level}: ${oneLine(event.msg)}\n`)
       return
     }
     const resource = typeof event.resource === 'string' ? event.resource : null
@@ -80,7 +81,7 @@ export class TtyProgress {
     }
     // Info and debug chatter only with --verbose: the live block already says what is happening.
     if (event.level === 'warn' || event.level === 'error' || this.#verbose) {
-      this.#above(`${event.level === 'info' || event.level === 'debug' ? '' : `${event.level}: `}${event.msg}`)
+      this.#above(`${event.level === 'info' || event.level === 'debug' ? '' : `${event.level}: `}${oneLine(event.msg)}`)
     }
   }
 
@@ -119,16 +120,24 @@ export class TtyProgress {
     if (this.#drawn === 0) return
     let s = ''
     for (let i = 0; i < this.#drawn; i++) s += `${UP(1)}${CLEAR_LINE}`
-    this.#out.write(`\r${s}`)
+    this.#control(`\r${s}`)
     this.#drawn = 0
+  }
+
+  #control(sequence: string): void {
+    if (this.#out.control !== undefined) this.#out.control(sequence)
+    else this.#out.write(sequence)
   }
 
   #draw(): void {
     const lines = [...this.#lines.values()].map((l) => this.#render(l))
-    let s = ''
-    if (this.#drawn > 0) s += `\r${UP(this.#drawn)}`
-    for (const l of lines) s += `${CLEAR_LINE}${l}\n`
-    if (s !== '') this.#out.write(s)
+    if (this.#drawn > 0) this.#control(`\r${UP(this.#drawn)}`)
+    // Cursor moves go through the raw path, text through the escaping one: nothing from the
+    // network can move the cursor.
+    for (const l of lines) {
+      this.#control(CLEAR_LINE)
+      this.#out.write(`${l}\n`)
+    }
     this.#drawn = lines.length
     this.#lastDraw = this.#now()
   }
