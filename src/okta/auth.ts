@@ -95,6 +95,8 @@ export interface OAuthAuthOptions {
   /** Clock, injectable for tests. */
   now?: () => number
   onToken?: (info: { expiresInS: number; scope: string | null; tokenType: 'Bearer' | 'DPoP' }) => void
+  /** Okta refused these scopes; the grant was asked again without them. */
+  onScopesRefused?: (scopes: string[]) => void
 }
 
 interface CachedToken {
@@ -107,11 +109,13 @@ interface CachedToken {
 export class OAuthAuth implements AuthProvider {
   readonly #clientId: string
   readonly #audience: string
-  readonly #scopes: string
+  /** The scopes asked for; narrowed once when Okta refuses some (see `#fetch`). */
+  #scopes: readonly string[]
   readonly #key: SigningKey
   readonly #requestToken: TokenRequester
   readonly #now: () => number
   readonly #onToken: OAuthAuthOptions['onToken']
+  readonly #onScopesRefused: OAuthAuthOptions['onScopesRefused']
   readonly #dpopMode: DpopMode
   readonly #prover = new DpopProver()
   /** Whether token requests carry a proof: from the start with `dpop: true`, once demanded with `"auto"`. */
@@ -125,12 +129,13 @@ export class OAuthAuth implements AuthProvider {
   constructor(opts: OAuthAuthOptions) {
     this.#clientId = opts.clientId
     this.#audience = `${opts.orgUrl}${TOKEN_PATH}`
-    this.#scopes = opts.scopes.join(' ')
+    this.#scopes = opts.scopes
     registerSecret(opts.privateKey)
     this.#key = loadSigningKey(opts.privateKey, opts.keyId)
     this.#requestToken = opts.requestToken
     this.#now = opts.now ?? Date.now
     this.#onToken = opts.onToken
+    this.#onScopesRefused = opts.onScopesRefused
     this.#dpopMode = opts.dpop ?? 'auto'
     this.#useDpop = this.#dpopMode === true
   }
@@ -195,6 +200,14 @@ export class OAuthAuth implements AuthProvider {
         nonceRetried = true
         continue
       }
+      const refused = error.code === 'invalid_scope' ? refusedScopes(this.#scopes, error.description) : []
+      if (refused.length > 0 && refused.length < this.#scopes.length) {
+        // Okta refuses the whole grant for one scope the app lacks. Ask for the others, so only the
+        // resources needing a refused scope fail (their requests get 403 naming it), not the run.
+        this.#scopes = this.#scopes.filter((s) => !refused.includes(s))
+        this.#onScopesRefused?.(refused)
+        continue
+      }
       if (!withProof && demandsDpop(error)) {
         if (this.#dpopMode === 'auto' && !switched) {
           switched = true
@@ -226,7 +239,7 @@ export class OAuthAuth implements AuthProvider {
     registerSecret(assertion)
     return new URLSearchParams({
       grant_type: 'client_credentials',
-      scope: this.#scopes,
+      scope: this.#scopes.join(' '),
       client_assertion_type: 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer',
       client_assertion: assertion,
     }).toString()
@@ -249,7 +262,12 @@ export class OAuthAuth implements AuthProvider {
 }
 
 /** Builds the provider for a configured `OktaAuth`. Validates (and for OAuth, parses the key) eagerly. */
-export function createAuth(auth: OktaAuth, orgUrl: string, requestToken: TokenRequester, onToken?: OAuthAuthOptions['onToken']): AuthProvider {
+export function createAuth(
+  auth: OktaAuth,
+  orgUrl: string,
+  requestToken: TokenRequester,
+  events: Pick<OAuthAuthOptions, 'onToken' | 'onScopesRefused'> = {},
+): AuthProvider {
   if (auth.type === 'ssws') return new SswsAuth(auth.token)
   return new OAuthAuth({
     orgUrl,
@@ -259,7 +277,7 @@ export function createAuth(auth: OktaAuth, orgUrl: string, requestToken: TokenRe
     scopes: auth.scopes,
     ...(auth.dpop === undefined ? {} : { dpop: auth.dpop }),
     requestToken,
-    ...(onToken === undefined ? {} : { onToken }),
+    ...events,
   })
 }
 
@@ -329,6 +347,13 @@ function readTokenResponse(body: unknown): TokenResponse {
 }
 
 /** The token endpoint's OAuth error (`error`/`error_description`), or Okta's shape (`errorCode`/`errorSummary`). */
+/** The requested scopes an `invalid_scope` description names ("The following scopes are not allowed: a, b"). */
+function refusedScopes(requested: readonly string[], description: string | null): string[] {
+  if (description === null) return []
+  const named = new Set(description.match(/[A-Za-z][\w.:-]*\.[\w.:-]*[A-Za-z]/g) ?? [])
+  return requested.filter((s) => named.has(s))
+}
+
 function readOAuthError(body: unknown): { code: string | null; description: string | null } {
   const b = (typeof body === 'object' && body !== null ? body : {}) as Record<string, unknown>
   const str = (v: unknown): string | null => (typeof v === 'string' && v.length > 0 ? v : null)

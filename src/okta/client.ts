@@ -45,7 +45,11 @@ export class OktaHttpClient implements OktaClient {
       this.#config.auth,
       this.#config.orgUrl,
       (sign, signal) => this.#requestToken(sign, signal),
-      (info) => this.#log({ level: 'debug', event: 'okta.token', msg: `OAuth access token obtained (${info.tokenType === 'DPoP' ? 'DPoP-bound, ' : ''}expires in ${info.expiresInS} s)`, ...info }),
+      {
+        onToken: (info) => this.#log({ level: 'debug', event: 'okta.token', msg: `OAuth access token obtained (${info.tokenType === 'DPoP' ? 'DPoP-bound, ' : ''}expires in ${info.expiresInS} s)`, ...info }),
+        onScopesRefused: (scopes) =>
+          this.#log({ level: 'warn', event: 'okta.scopes_refused', msg: `OAuth: the service app is not granted ${scopes.join(', ')}; the resources that need ${scopes.length === 1 ? 'it' : 'them'} will fail, the others load`, scopes }),
+      },
     )
     this.#transport = new Transport({
       origin: this.#config.origin,

@@ -11,9 +11,11 @@ import { runPipeline } from '../../src/pipeline/run.ts'
 import { startSimulator, type Simulator } from '../../src/simulator/index.ts'
 import { expectFirstLoadComplete } from '../helpers/query.ts'
 import { destinationKinds, destinations, runCliProcess, tempDir, withReader, quoteIdent } from './helpers.ts'
+import { DEFAULT_RESOURCES, scopesFor } from '../../src/resources/index.ts'
 
 const CLIENT = '0oaDPOPRELIABILITY01'
-const ALL_SCOPES = ['okta.users.read', 'okta.groups.read', 'okta.apps.read', 'okta.logs.read']
+/** Every scope the default resources need. */
+const ALL_SCOPES = scopesFor(DEFAULT_RESOURCES)
 const JWT = /eyJ[A-Za-z0-9_-]{10,}\.[A-Za-z0-9_-]{10,}/
 /** Short enough that a run sees several rotations. */
 const NONCE_LIFETIME_MS = 150
@@ -131,7 +133,7 @@ describe('okta.auth.dpop false, or not a valid value', () => {
     expect(exit.code, exit.stderr).toBe(2)
     const lines = humanLines(exit.stderr)
     expect(lines, exit.stderr).toHaveLength(1)
-    expect(lines[0]).toBe('okta-elt: config: okta.auth.dpop: expected one of "auto", true, false, got "yes"')
+    expect(lines[0]).toMatch(/^okta-elt: config \/\S+\.json:\d+:\d+: okta\.auth\.dpop: expected one of "auto", true, false, got "yes"$/)
     expect(sim.requests.length).toBe(from)
   })
 })
