@@ -142,13 +142,6 @@ WHERE gu._deleted_at IS NULL
 GROUP BY g.id ORDER BY members DESC LIMIT 5`,
   },
   {
-    title: 'Apps by assigned users',
-    sql: `SELECT a.label AS app, a.sign_on_mode, count(*) AS assigned
-FROM apps_assigned aa JOIN apps a ON a.id = aa.app_id
-WHERE aa._deleted_at IS NULL AND a._deleted_at IS NULL
-GROUP BY a.id ORDER BY assigned DESC LIMIT 5`,
-  },
-  {
     title: 'Who can reach each app, directly or through groups (view user_app_access)',
     sql: `SELECT a.label AS app, count(DISTINCT v.user_id) AS users,
   count(DISTINCT CASE WHEN v.via = 'GROUP' THEN v.group_id END) AS via_groups

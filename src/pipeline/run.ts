@@ -196,7 +196,8 @@ async function runResource(ctx: RunContext, def: ResourceDefinition, blocked?: P
 async function commitGroup(ctx: RunContext, def: ResourceDefinition, loadId: string, normalizer: Normalizer, group: readonly ExtractBatch[]): Promise<number> {
   const records = group.length === 1 ? group[0]!.records : group.flatMap((b) => b.records)
   const declared = group.flatMap((b) => b.declaredColumns ?? [])
-  const normalized = normalizer.normalize(declared.length > 0 ? { ...def.table, declaredColumns: declared } : def.table, records)
+  const hints = declared.length > 0 ? { ...def.table, declaredColumns: [...(def.table.declaredColumns ?? []), ...declared] } : def.table
+  const normalized = normalizer.normalize(hints, records)
   const ownTables = normalizer.tables()
   await ctx.destination.commitBatch(
     toCommitBatch({ loadId, resource: def, batches: group, normalized, tables: [...ctx.tables.values(), ...ownTables], registry: RESOURCES }),

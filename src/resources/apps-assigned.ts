@@ -48,7 +48,8 @@ function* crossKeys(appIds: readonly string[], userIds: readonly string[]): Gene
 export const appsAssigned: ResourceDefinition = {
   name: 'apps_assigned',
   endpoint: '/api/v1/apps/{id}/users',
-  table: { table: 'apps_assigned', primaryKey: [['app_id'], ['user_id']], jsonPaths: [['_links'], ['_embedded'], ['profile']] },
+  // Columns the contract's views read exist even before a row holds them (an org with no admin group).
+  table: { table: 'apps_assigned', primaryKey: [['app_id'], ['user_id']], jsonPaths: [['_links'], ['_embedded'], ['profile']], declaredColumns: [{ path: ['scope'], type: 'text' }] },
   parent: { resource: 'apps', keyPath: ['app_id'] },
   sweptBy: [{ resource: 'apps', keyPath: ['app_id'] }],
   // Not after system_log: the narrowing asks Okta's System Log itself (a bounded, filtered query), so

@@ -63,7 +63,8 @@ async function plan(ctx: ExtractContext): Promise<ParentPlan> {
 export const groupRoles: ResourceDefinition = {
   name: 'group_roles',
   endpoint: '/api/v1/groups/{id}/roles',
-  table: { table: 'group_roles', primaryKey: [['group_id'], ['id']], jsonPaths: [['_links']] },
+  // Columns the contract's views read exist even before a row holds them (an org with no admin group).
+  table: { table: 'group_roles', primaryKey: [['group_id'], ['id']], jsonPaths: [['_links']], declaredColumns: [{ path: ['type'], type: 'text' }, { path: ['status'], type: 'text' }] },
   parent: { resource: 'groups', keyPath: ['group_id'] },
   sweptBy: [{ resource: 'groups', keyPath: ['group_id'] }],
   runAfter: ['groups'],

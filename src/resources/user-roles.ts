@@ -51,7 +51,8 @@ async function plan(ctx: ExtractContext): Promise<ParentPlan> {
 export const userRoles: ResourceDefinition = {
   name: 'user_roles',
   endpoint: '/api/v1/users/{id}/roles',
-  table: { table: 'user_roles', primaryKey: [['user_id'], ['id']], jsonPaths: [['_links']] },
+  // Columns the contract's views read exist even before a row holds them (an org with no admin group).
+  table: { table: 'user_roles', primaryKey: [['user_id'], ['id']], jsonPaths: [['_links']], declaredColumns: [{ path: ['type'], type: 'text' }, { path: ['status'], type: 'text' }, { path: ['assignmentType'], type: 'text' }] },
   parent: { resource: 'users', keyPath: ['user_id'] },
   sweptBy: [{ resource: 'users', keyPath: ['user_id'] }],
   runAfter: ['users'],

@@ -59,7 +59,8 @@ async function declaredColumns(ctx: ExtractContext): Promise<NonNullable<Extract
   try {
     return declaredProfileColumns(await fetchUserSchema(ctx))
   } catch (err) {
-    if (ctx.signal?.aborted) throw err
+    // A refused credential fails the listing too: say it once, there.
+    if (ctx.signal?.aborted || (err as { status?: unknown }).status === 401) throw err
     ctx.logger({ level: 'warn', event: 'extract.schema_unavailable', msg: `users: the user schema could not be read, columns follow the values: ${describeError(err)}`, resource: 'users' })
     return []
   }

@@ -11,6 +11,7 @@ import type { Simulator } from '../../src/simulator/types.ts'
 import type { RunSummary } from '../../src/pipeline/types.ts'
 import { dropSchema, postgresUrl, uniqueSchema, withSchema } from '../helpers/postgres.ts'
 import { tempDir } from './helpers.ts'
+import { DEFAULT_RESOURCES } from '../../src/resources/types.ts'
 
 /**
  * The commands against the real simulator and a real SQLite file, in-process (the subprocess
@@ -45,7 +46,7 @@ describe('run and status against the simulator', () => {
     expect(code, x.err.text).toBe(0)
     const summary = JSON.parse(x.out.text) as RunSummary
     expect(summary.status).toBe('succeeded')
-    expect(summary.resources.map((r) => r.resource)).toEqual(['users', 'groups', 'group_users', 'apps', 'apps_assigned', 'system_log'])
+    expect(summary.resources.map((r) => r.resource)).toEqual([...DEFAULT_RESOURCES])
     expect(summary.resources.find((r) => r.resource === 'users')?.rows).toBeGreaterThanOrEqual(60)
     const events = x.err.text.trimEnd().split('\n').map((l) => JSON.parse(l) as { event: string; level: string })
     expect(events.some((e) => e.event === 'progress')).toBe(true)

@@ -3,6 +3,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { CONFIG_ENV_VARS, DEFAULTS, loadConfig, parseResourceList, validateConfigFile } from '../../src/cli/config.ts'
 import { OktaEltError, UsageError } from '../../src/util/errors.ts'
 import { TOKEN, tempDir } from './helpers.ts'
+import { DEFAULT_RESOURCES, scopesFor } from '../../src/resources/index.ts'
 
 let tmp: ReturnType<typeof tempDir>
 beforeEach(() => {
@@ -57,7 +58,7 @@ describe('config loader', () => {
         maxWaitSeconds: 300,
       },
       destination: 'sqlite:./okta.db',
-      resources: ['users', 'groups', 'group_users', 'apps', 'apps_assigned', 'system_log'],
+      resources: [...DEFAULT_RESOURCES],
       extract: { lookbackMs: 5 * 60_000, systemLogStartMs: 90 * 86_400_000, childConcurrency: 4 },
       lockWaitMs: 0,
       maxBatchRows: 5000,
@@ -168,7 +169,7 @@ describe('config loader', () => {
       clientId: '0oa123',
       keyId: 'kid1',
       privateKey: pem,
-      scopes: ['okta.users.read', 'okta.groups.read', 'okta.apps.read', 'okta.logs.read'],
+      scopes: scopesFor(DEFAULT_RESOURCES),
     })
     tmp.write('key.pem', pem)
     const fromFile = await load({ ...base, okta: { ...base.okta, auth: { ...oauth, privateKeyFile: 'key.pem', scopes: ['okta.users.read'] } } }, {})

@@ -6,11 +6,12 @@ import { existsSync } from 'node:fs'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { count } from '../helpers/query.ts'
 import { expectExit, okta, workdir, type Workdir } from './helpers.ts'
+import { DEFAULT_RESOURCES } from '../../src/resources/types.ts'
 
 /** The rows column of the summary table, per resource. */
 function summaryRows(stdout: string): Record<string, number> {
   const out: Record<string, number> = {}
-  for (const m of stdout.matchAll(/^ {2}(users|groups|group_users|apps|apps_assigned|system_log) +succeeded +([\d,]+) /gm)) {
+  for (const m of stdout.matchAll(/^ {2}([a-z_]+) +succeeded +([\d,]+) /gm)) {
     out[m[1]!] = Number(m[2]!.replaceAll(',', ''))
   }
   return out
@@ -41,17 +42,20 @@ describe('okta-elt demo, twice', () => {
     expect(existsSync(work.path('okta-demo.db'))).toBe(true)
     expect(first).toMatch(/^okta-elt demo \(simulated org at http:\/\/127\.0\.0\.1:\d+\): succeeded/)
     const rows = summaryRows(first)
-    expect(Object.keys(rows)).toHaveLength(6)
+    expect(Object.keys(rows)).toEqual([...DEFAULT_RESOURCES])
     expect(rows['users']).toBe(300)
     const url = `sqlite:${work.path('okta-demo.db')}`
     expect(await count(url, 'users')).toBe(300)
     expect(await count(url, 'group_users')).toBe(rows['group_users'])
     expect(await count(url, 'system_log')).toBe(rows['system_log'])
     expect(first).toContain('Try some SQL (sqlite3 ./okta-demo.db)')
-    // 3–5 queries, each followed by its result table.
+    // 3–6 queries, each followed by its result table; the access views among them.
     const queries = first.match(/^-- .+\nSELECT /gm) ?? []
     expect(queries.length).toBeGreaterThanOrEqual(3)
-    expect(queries.length).toBeLessThanOrEqual(5)
+    expect(queries.length).toBeLessThanOrEqual(6)
+    expect(first).toMatch(/^ {3}app +users +via_groups\n {3}\S.* +\d+ +\d+/m)
+    expect(first).toMatch(/^ {3}role_type +assignment_type +users$/m)
+    expect(first).toMatch(/^ {3}SUPER_ADMIN +USER +1$/m)
     expect(first).toMatch(/^ {3}status +users +deleted\n {3}ACTIVE +\d+/m)
     expect(first).toContain('Run `npm start` again for an incremental run')
   })

@@ -10,6 +10,7 @@ import type { Simulator } from '../../src/simulator/types.ts'
 import { destinationCases } from '../destinations/destinations.ts'
 import { query } from '../helpers/query.ts'
 import { expectExit, okta, parseSummary, plainLines, simConfig, start, until, workdir, type Workdir } from './helpers.ts'
+import { DEFAULT_RESOURCES, resourceStages } from '../../src/resources/index.ts'
 
 const SIZE = { users: 120, groups: 8, apps: 4, logEvents: 150, logDays: 5 }
 
@@ -110,7 +111,7 @@ describe('an invalid token', () => {
     expect(result.stdout).toContain('failed')
     expect(result.stdout + result.stderr).not.toContain(badToken)
     // Okta saw it once per resource, and no resource kept retrying a 401.
-    expect(sim.requests.filter((r) => r.status === 401).length).toBeLessThanOrEqual(6)
+    expect(sim.requests.filter((r) => r.status === 401).length).toBeLessThanOrEqual(resourceStages(DEFAULT_RESOURCES)[0]!.length)
   })
 
   it('stays secret in --json and --verbose output too', async () => {
@@ -205,7 +206,7 @@ for (const dest of destinationCases()) {
       const waiterRun = parseSummary(second).runId
       const holderLoads = loads.filter((l) => l.run_id !== waiterRun)
       const waiterLoads = loads.filter((l) => l.run_id === waiterRun)
-      expect(waiterLoads).toHaveLength(6)
+      expect(waiterLoads).toHaveLength(DEFAULT_RESOURCES.length)
       const holderEnd = Math.max(...holderLoads.map((l) => Date.parse(l.finished_at ?? l.started_at)))
       expect(Math.min(...waiterLoads.map((l) => Date.parse(l.started_at)))).toBeGreaterThanOrEqual(Math.max(holderEnd, releasedAt - 50))
     })

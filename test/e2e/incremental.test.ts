@@ -12,6 +12,7 @@ import type { StatusReport } from '../../src/cli/commands/status.ts'
 import { destinationCases } from '../destinations/destinations.ts'
 import { count, expectFirstLoadComplete, query } from '../helpers/query.ts'
 import { expectExit, logEvents, okta, parseSummary, plainLines, rowsByResource, simConfig, workdir, type Workdir } from './helpers.ts'
+import { DEFAULT_RESOURCES } from '../../src/resources/types.ts'
 
 // Enough groups and apps that the first run's per-parent fetches dominate, as in a real org.
 const SIZE = { users: 500, groups: 40, apps: 20, logEvents: 800, logDays: 10 }
@@ -57,7 +58,7 @@ for (const dest of destinationCases()) {
       expect(first.status).toBe('succeeded')
       expect(first.exitCode).toBe(0)
       const counts = sim.org.counts()
-      expect(rowsByResource(first)).toEqual({
+      expect(rowsByResource(first)).toMatchObject({
         users: counts.users,
         groups: counts.groups,
         group_users: counts.memberships,
@@ -65,6 +66,7 @@ for (const dest of destinationCases()) {
         apps_assigned: counts.assignments,
         system_log: counts.logEvents,
       })
+      expect(Object.keys(rowsByResource(first))).toEqual([...DEFAULT_RESOURCES])
       expect(first.resources.every((r) => r.status === 'succeeded' && r.batches > 0)).toBe(true)
       // Per-bucket requests add up, and match what the simulator actually received.
       const buckets = first.requests.buckets
@@ -110,7 +112,10 @@ for (const dest of destinationCases()) {
       expect(second.requests.total.requests).toBe(simRequests[1])
       // Far fewer: the first run paid one request per group and per app; this one only for what changed.
       expect(simRequests[1]!).toBeLessThan(simRequests[0]! / 3)
-      expect(simRequests[1]!).toBeLessThanOrEqual(20)
+      // The six base resources took at most 20; the access graph adds its listings and narrowing
+      // queries (apps and groups listings, the role assignees, one log query each, rules, types,
+      // the schema twice: user_schema and the users columns it types).
+      expect(simRequests[1]!).toBeLessThanOrEqual(31)
       const rows = rowsByResource(second)
       // The edited, deprovisioned and custom-attribute users; the hard delete arrives through the System Log.
       expect(rows['users']).toBeGreaterThanOrEqual(3)
@@ -155,9 +160,11 @@ for (const dest of destinationCases()) {
       const rows = rowsByResource(third)
       // Every resource re-reads its overlap window (users/groups lookback, the apps listing, the
       // log's last page) but writes nothing it already holds.
-      expect(rows).toEqual({ users: 0, groups: 0, group_users: 0, apps: 0, apps_assigned: 0, system_log: 0 })
+      expect(rows).toEqual(Object.fromEntries(DEFAULT_RESOURCES.map((r) => [r, 0])))
       expect(simRequests[2]!).toBeLessThanOrEqual(simRequests[1]!)
-      expect(simRequests[2]!).toBeLessThanOrEqual(8)
+      // 8 for the six base resources; the access graph: the apps and groups listings, the assignee
+      // listing, a log query each for app_groups, user_roles and group_roles, rules, types, the schema twice.
+      expect(simRequests[2]!).toBeLessThanOrEqual(18)
       // Nothing changed in the tables, and no row carries this run's loads.
       expect(await tableCounts(url)).toEqual(before)
       const loadIds = third.resources.map((r) => `'${r.loadId}'`).join(',')
@@ -180,10 +187,11 @@ for (const dest of destinationCases()) {
       expect(text).toContain('Recent loads (10)')
       expect(text).toContain('system_log__target')
 
-      const json = await okta(['status', '--json', '--loads', '18'], { cwd: work.dir, env: {} })
+      const perRun = DEFAULT_RESOURCES.length
+      const json = await okta(['status', '--json', '--loads', String(3 * perRun)], { cwd: work.dir, env: {} })
       expectExit(json, 0)
       const report = JSON.parse(json.stdout) as StatusReport
-      expect(report.resources.map((r) => r.resource)).toEqual(['users', 'groups', 'group_users', 'apps', 'apps_assigned', 'system_log'])
+      expect(report.resources.map((r) => r.resource)).toEqual([...DEFAULT_RESOURCES])
       const users = report.resources.find((r) => r.resource === 'users')!
       expect(users).toMatchObject({ rows: counts.users, deleted: 1 })
       expect(users.cursor).toMatchObject({ watermark: expect.stringMatching(/^\d{4}-\d\d-\d\dT/) })
@@ -192,12 +200,12 @@ for (const dest of destinationCases()) {
       expect(apps).toMatchObject({ rows: counts.apps, deleted: 1 })
       const groupUsers = report.resources.find((r) => r.resource === 'group_users')!
       expect(groupUsers.parentCursors).toBe(counts.groups)
-      // Three runs of six resources, newest first.
-      expect(report.loads).toHaveLength(18)
+      // Three runs of every default resource, newest first.
+      expect(report.loads).toHaveLength(3 * perRun)
       expect(report.loads.every((l) => l.status === 'succeeded')).toBe(true)
       const newestRun = runs[2]!.runId
-      expect(report.loads.slice(0, 6).every((l) => l.runId === newestRun)).toBe(true)
-      expect(report.loads.slice(12).every((l) => l.runId === runs[0]!.runId)).toBe(true)
+      expect(report.loads.slice(0, perRun).every((l) => l.runId === newestRun)).toBe(true)
+      expect(report.loads.slice(2 * perRun).every((l) => l.runId === runs[0]!.runId)).toBe(true)
     })
   })
 }

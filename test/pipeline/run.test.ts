@@ -6,6 +6,9 @@ import { startSimulator } from '../../src/simulator/index.ts'
 import type { Simulator } from '../../src/simulator/types.ts'
 import { destinationCases } from '../destinations/destinations.ts'
 import { count, expectFirstLoadComplete, query } from '../helpers/query.ts'
+import { RESOURCES } from '../../src/resources/index.ts'
+
+const BASE_RESOURCES = ['users', 'groups', 'group_users', 'apps', 'apps_assigned', 'system_log'] as const
 
 const SIZE = { users: 300, groups: 12, apps: 6, logEvents: 600, logDays: 10 }
 
@@ -42,7 +45,8 @@ for (const dest of destinationCases()) {
 
     beforeEach(async () => {
       sim = await startSimulator({ seed: 11, size: SIZE })
-      config = defaultPipelineConfig({ orgUrl: sim.url, auth: { type: 'ssws', token: sim.token }, destination: dest.freshUrl() })
+      // The six base resources: this file counts their requests exactly (the access graph's are in access-graph.test.ts).
+      config = { ...defaultPipelineConfig({ orgUrl: sim.url, auth: { type: 'ssws', token: sim.token }, destination: dest.freshUrl() }), resources: [...BASE_RESOURCES] }
     })
     afterEach(async () => {
       await sim.close()
@@ -135,13 +139,17 @@ for (const dest of destinationCases()) {
       const log = summary.resources.find((r) => r.resource === 'system_log')!
       expect(log.status).toBe('failed')
       expect(log.error).toContain('okta.logs.read')
-      expect(summary.resources.filter((r) => r.resource !== 'system_log').every((r) => r.status === 'succeeded')).toBe(true)
+      // Exactly the resources needing a scope the token lacks fail; every other one loads.
+      const granted = new Set(['okta.users.read', 'okta.groups.read', 'okta.apps.read'])
+      const lacking = BASE_RESOURCES.filter((r) => RESOURCES[r].scopes.some((s) => !granted.has(s)))
+      expect(lacking).toContain('system_log')
+      expect(summary.resources.filter((r) => r.status !== 'succeeded').map((r) => r.resource)).toEqual(lacking)
       expect(await count(config.destination, 'users')).toBe(sim.org.counts().users)
       const loads = await query<{ resource: string; status: string; error: string | null }>(
         config.destination,
         'SELECT resource, status, error FROM _okta_elt_loads',
       )
-      expect(loads).toHaveLength(6)
+      expect(loads).toHaveLength(BASE_RESOURCES.length)
       expect(loads.find((l) => l.resource === 'system_log')).toMatchObject({ status: 'failed' })
       expect(JSON.stringify(loads)).not.toContain(restricted)
     })

@@ -7,6 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { startSimulator } from '../../src/simulator/index.ts'
 import type { Simulator } from '../../src/simulator/types.ts'
 import { destinationKinds, destinations, jsonLines, SMALL_ORG, startCli, tempDir, withReader } from './helpers.ts'
+import { DEFAULT_RESOURCES } from '../../src/resources/types.ts'
 
 let sim: Simulator
 let tmp: ReturnType<typeof tempDir>
@@ -87,8 +88,8 @@ for (const kind of destinationKinds()) {
       const loads = await loadsOf(url)
       const ofA = loads.filter((l) => l.run_id === runA)
       const ofB = loads.filter((l) => l.run_id === runB)
-      expect(ofA).toHaveLength(6)
-      expect(ofB).toHaveLength(6)
+      expect(ofA).toHaveLength(DEFAULT_RESOURCES.length)
+      expect(ofB).toHaveLength(DEFAULT_RESOURCES.length)
       const lastOfA = Math.max(...ofA.map((l) => Date.parse(l.finished_at!)))
       const firstOfB = Math.min(...ofB.map((l) => Date.parse(l.started_at)))
       expect(firstOfB).toBeGreaterThanOrEqual(lastOfA)
@@ -105,7 +106,7 @@ for (const kind of destinationKinds()) {
       const loads = await loadsOf(url)
       // The next run's loads all succeeded; the dead run's (left `running`) it closed as abandoned.
       const nextRun = (JSON.parse(next.stdout) as { runId: string }).runId
-      expect(loads.filter((l) => l.run_id === nextRun).map((l) => l.status)).toEqual(Array(6).fill('succeeded'))
+      expect(loads.filter((l) => l.run_id === nextRun).map((l) => l.status)).toEqual(Array(DEFAULT_RESOURCES.length).fill('succeeded'))
       const dead = loads.filter((l) => l.run_id !== nextRun)
       expect(dead.length).toBeGreaterThan(0)
       expect(dead.every((l) => l.status === 'interrupted' || l.status === 'succeeded')).toBe(true)

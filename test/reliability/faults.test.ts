@@ -26,9 +26,15 @@ async function simWith(faults: FaultRule[]): Promise<Simulator> {
   return sim
 }
 
+/**
+ * The six base resources: each case names exactly which resources a fault fails (a parent and its
+ * children). The access-graph resources share these endpoints; their fault cases are their own.
+ */
+const BASE_RESOURCES: PipelineConfig['resources'] = ['users', 'groups', 'group_users', 'apps', 'apps_assigned', 'system_log']
+
 function configFor(sim: Simulator, destination: string, okta: Partial<PipelineConfig['okta']> = {}): PipelineConfig {
   const base = defaultPipelineConfig({ orgUrl: sim.url, auth: { type: 'ssws', token: sim.token }, destination })
-  return { ...base, okta: { ...base.okta, ...okta } }
+  return { ...base, resources: [...BASE_RESOURCES], okta: { ...base.okta, ...okta } }
 }
 
 const loadsOf = (url: string) =>
@@ -270,7 +276,7 @@ describe(`hostile servers → ${destinationKinds()[0]}`, () => {
   }
   /** A run against the simulator through the proxy. */
   const viaProxy = (sim: Simulator, proxy: HostileProxy, url: string): PipelineConfig =>
-    defaultPipelineConfig({ orgUrl: proxy.url, auth: { type: 'ssws', token: sim.token }, destination: url })
+    ({ ...defaultPipelineConfig({ orgUrl: proxy.url, auth: { type: 'ssws', token: sim.token }, destination: url }), resources: [...BASE_RESOURCES] })
 
   it('a users listing whose pages point back at the first: users fails with one line, counts distinct rows, the rest loads', async () => {
     const { sim, proxy } = await proxied()
@@ -349,7 +355,7 @@ describe(`hostile servers → ${destinationKinds()[0]}`, () => {
     await sim.close()
     const url = dests.fresh()
     const t0 = Date.now()
-    const summary = await runPipeline({ config: defaultPipelineConfig({ orgUrl: `http://127.0.0.1:${port}`, auth: { type: 'ssws', token: 't' }, destination: url }) })
+    const summary = await runPipeline({ config: { ...defaultPipelineConfig({ orgUrl: `http://127.0.0.1:${port}`, auth: { type: 'ssws', token: 't' }, destination: url }), resources: [...BASE_RESOURCES] } })
     expect(Date.now() - t0).toBeLessThan(10_000)
     expect(summary.status).toBe('failed')
     expect(summary.exitCode).toBe(2)
