@@ -2,6 +2,7 @@ import Database from 'better-sqlite3'
 import { existsSync } from 'node:fs'
 import { resolve } from 'node:path'
 import { openDestination } from '../destinations/index.ts'
+import { RESOURCE_NAMES } from '../resources/types.ts'
 import { startSimulator } from '../simulator/index.ts'
 import { randomStream } from '../simulator/random.ts'
 import type { OrgControl, Simulator } from '../simulator/types.ts'
@@ -43,11 +44,11 @@ export async function runDemo(opts: DemoOptions): Promise<DemoResult> {
     if (priorRuns.length > 0) applyDay(sim, priorRuns.length, seed, new Date(nowMs - 1000))
     sim.clock.set(new Date(nowMs))
 
-    const config = defaultPipelineConfig({
-      orgUrl: sim.url,
-      auth: { type: 'ssws', token: sim.token },
-      destination: `sqlite:${dbPath}`,
-    })
+    // Every resource, user_factors included: a few thousand requests cost the in-process simulator seconds.
+    const config = {
+      ...defaultPipelineConfig({ orgUrl: sim.url, auth: { type: 'ssws', token: sim.token }, destination: `sqlite:${dbPath}` }),
+      resources: [...RESOURCE_NAMES],
+    }
     const summary = await runPipeline({ config, logger: opts.logger, ...(opts.signal ? { signal: opts.signal } : {}) })
     return { summary, simulatorUrl: sim.url, queries: runExampleQueries(dbPath) }
   } finally {

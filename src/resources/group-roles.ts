@@ -67,7 +67,6 @@ export const groupRoles: ResourceDefinition = {
   table: { table: 'group_roles', primaryKey: [['group_id'], ['id']], jsonPaths: [['_links']], declaredColumns: [{ path: ['type'], type: 'text' }, { path: ['status'], type: 'text' }] },
   parent: { resource: 'groups', keyPath: ['group_id'] },
   sweptBy: [{ resource: 'groups', keyPath: ['group_id'] }],
-  runAfter: ['groups'],
   scopes: ['okta.roles.read', 'okta.groups.read'],
   writeMode: 'merge',
   pageSize: GROUP_PAGE_SIZE,

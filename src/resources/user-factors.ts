@@ -38,7 +38,6 @@ export const userFactors: ResourceDefinition = {
   table: { table: 'user_factors', primaryKey: [['user_id'], ['id']], jsonPaths: [['_links'], ['_embedded'], ['profile']] },
   parent: { resource: 'users', keyPath: ['user_id'] },
   sweptBy: [{ resource: 'users', keyPath: ['user_id'] }],
-  runAfter: ['users'],
   scopes: ['okta.users.read'],
   writeMode: 'merge',
   pageSize: USER_PAGE_SIZE,

@@ -55,7 +55,6 @@ export const userRoles: ResourceDefinition = {
   table: { table: 'user_roles', primaryKey: [['user_id'], ['id']], jsonPaths: [['_links']], declaredColumns: [{ path: ['type'], type: 'text' }, { path: ['status'], type: 'text' }, { path: ['assignmentType'], type: 'text' }] },
   parent: { resource: 'users', keyPath: ['user_id'] },
   sweptBy: [{ resource: 'users', keyPath: ['user_id'] }],
-  runAfter: ['users'],
   scopes: ['okta.roles.read'],
   writeMode: 'merge',
   pageSize: ASSIGNEE_PAGE_SIZE,

@@ -6,7 +6,7 @@ import { existsSync } from 'node:fs'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { count } from '../helpers/query.ts'
 import { expectExit, okta, workdir, type Workdir } from './helpers.ts'
-import { DEFAULT_RESOURCES } from '../../src/resources/types.ts'
+import { RESOURCE_NAMES } from '../../src/resources/types.ts'
 
 /** The rows column of the summary table, per resource. */
 function summaryRows(stdout: string): Record<string, number> {
@@ -42,7 +42,7 @@ describe('okta-elt demo, twice', () => {
     expect(existsSync(work.path('okta-demo.db'))).toBe(true)
     expect(first).toMatch(/^okta-elt demo \(simulated org at http:\/\/127\.0\.0\.1:\d+\): succeeded/)
     const rows = summaryRows(first)
-    expect(Object.keys(rows)).toEqual([...DEFAULT_RESOURCES])
+    expect(Object.keys(rows)).toEqual([...RESOURCE_NAMES])
     expect(rows['users']).toBe(300)
     const url = `sqlite:${work.path('okta-demo.db')}`
     expect(await count(url, 'users')).toBe(300)
