@@ -6,6 +6,7 @@ import type { CliIo } from './io.ts'
 import { redactingOutput, Secrets } from './output/redact.ts'
 import { reportError } from './report-error.ts'
 import { backfillCommand } from './commands/backfill.ts'
+import { checkCommand } from './commands/check.ts'
 import type { GlobalOptions } from './commands/common.ts'
 import { demoCommand } from './commands/demo.ts'
 import { runCommand } from './commands/run.ts'
@@ -121,6 +122,26 @@ export function buildProgram(io: CliIo, setExitCode: (code: number) => void): Co
     .action(
       action(async (opts: { destination?: string; loads: number; json: boolean }, cmd) =>
         statusCommand({ ...globals(cmd), loads: opts.loads, json: opts.json, ...(opts.destination === undefined ? {} : { destination: opts.destination }) }, io),
+      ),
+    )
+
+  program
+    .command('check')
+    .description('preflight in seconds: config, org reachable, credentials, every scope the resources need, destination writable (exit 0 / 2)')
+    .option('-d, --destination <url>', 'destination URL, overrides OKTA_ELT_DESTINATION and the config')
+    .option('-r, --resources <list>', 'comma-separated resources whose scopes to check (default: the config\'s)', cliParser(parseResourceList))
+    .option('--json', 'print the checks as one JSON document', false)
+    .action(
+      action(async (opts: { destination?: string; resources?: ReturnType<typeof parseResourceList>; json: boolean }, cmd) =>
+        checkCommand(
+          {
+            ...globals(cmd),
+            json: opts.json,
+            ...(opts.destination === undefined ? {} : { destination: opts.destination }),
+            ...(opts.resources === undefined ? {} : { resources: opts.resources }),
+          },
+          io,
+        ),
       ),
     )
 
