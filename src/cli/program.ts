@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs'
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander'
 import { OktaEltError } from '../util/errors.ts'
 import { DEFAULT_CONFIG_PATH, parseResourceList } from './config.ts'
+import { parseDuration } from './duration.ts'
 import type { CliIo } from './io.ts'
 import { redactingOutput, Secrets } from './output/redact.ts'
 import { reportError } from './report-error.ts'
@@ -74,8 +75,9 @@ export function buildProgram(io: CliIo, setExitCode: (code: number) => void): Co
     .showSuggestionAfterError(true)
     .addHelpText(
       'after',
-      '\nExit codes: 0 success, 1 the run failed, 2 usage or configuration error (bad flag, bad config,\n' +
-        'missing token, destination unreachable, 401/403 from Okta), 130 interrupted.\n' +
+      '\nExit codes: 0 success, 1 the run failed (status --max-age: a resource is stale), 2 usage or\n' +
+        'configuration error (bad flag, bad config, missing token, destination unreachable, 401/403 from\n' +
+        'Okta; check: a check failed), 130 interrupted.\n' +
         'Environment: OKTA_ORG_URL, OKTA_API_TOKEN, OKTA_ELT_DESTINATION override the config file.',
     )
 
@@ -119,9 +121,21 @@ export function buildProgram(io: CliIo, setExitCode: (code: number) => void): Co
     .option('-d, --destination <url>', 'destination URL, overrides OKTA_ELT_DESTINATION and the config')
     .option('-n, --loads <n>', 'how many recent loads to list', cliParser(positiveInt), 10)
     .option('--json', 'print the status as one JSON document', false)
+    .option('--max-age <duration>', 'exit 1 when a selected resource\'s last successful load is older than this (e.g. 26h, 90m, 2d), or missing', cliParser(parseDuration))
+    .option('-r, --resources <list>', 'which resources --max-age judges (default: the config\'s)', cliParser(parseResourceList))
     .action(
-      action(async (opts: { destination?: string; loads: number; json: boolean }, cmd) =>
-        statusCommand({ ...globals(cmd), loads: opts.loads, json: opts.json, ...(opts.destination === undefined ? {} : { destination: opts.destination }) }, io),
+      action(async (opts: { destination?: string; loads: number; json: boolean; maxAge?: number; resources?: ReturnType<typeof parseResourceList> }, cmd) =>
+        statusCommand(
+          {
+            ...globals(cmd),
+            loads: opts.loads,
+            json: opts.json,
+            ...(opts.destination === undefined ? {} : { destination: opts.destination }),
+            ...(opts.maxAge === undefined ? {} : { maxAgeMs: opts.maxAge }),
+            ...(opts.resources === undefined ? {} : { resources: opts.resources }),
+          },
+          io,
+        ),
       ),
     )
 
