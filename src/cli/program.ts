@@ -75,9 +75,8 @@ export function buildProgram(io: CliIo, setExitCode: (code: number) => void): Co
     .showSuggestionAfterError(true)
     .addHelpText(
       'after',
-      '\nExit codes: 0 success, 1 the run failed (status --max-age: a resource is stale), 2 usage or\n' +
-        'configuration error (bad flag, bad config, missing token, destination unreachable, 401/403 from\n' +
-        'Okta; check: a check failed), 130 interrupted.\n' +
+      '\nExit codes: 0 success, 1 the run failed, 2 usage or configuration error (bad flag, bad config,\n' +
+        'missing token, destination unreachable, 401/403 from Okta), 130 interrupted.\n' +
         'Environment: OKTA_ORG_URL, OKTA_API_TOKEN, OKTA_ELT_DESTINATION override the config file.',
     )
 
@@ -100,13 +99,15 @@ export function buildProgram(io: CliIo, setExitCode: (code: number) => void): Co
     .option('-r, --resources <list>', 'comma-separated resources: users,groups,group_users,apps,apps_assigned,system_log', cliParser(parseResourceList))
     .option('--full-refresh', 'ignore saved cursors, pull everything and mark rows gone from Okta as deleted', false)
     .option('--json', 'print the run summary as one JSON document on stdout (logs stay on stderr)', false)
+    .option('--metrics-file <path>', 'write Prometheus text-format metrics here when the run ends, whatever the outcome (node_exporter textfile collector; name it *.prom)')
     .action(
-      action(async (opts: { destination?: string; resources?: ReturnType<typeof parseResourceList>; fullRefresh: boolean; json: boolean }, cmd) =>
+      action(async (opts: { destination?: string; resources?: ReturnType<typeof parseResourceList>; fullRefresh: boolean; json: boolean; metricsFile?: string }, cmd) =>
         runCommand(
           {
             ...globals(cmd),
             fullRefresh: opts.fullRefresh,
             json: opts.json,
+            ...(opts.metricsFile === undefined ? {} : { metricsFile: opts.metricsFile }),
             ...(opts.destination === undefined ? {} : { destination: opts.destination }),
             ...(opts.resources === undefined ? {} : { resources: opts.resources }),
           },
