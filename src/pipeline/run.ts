@@ -12,6 +12,7 @@ import { describeError, OktaEltError } from '../util/errors.ts'
 import { silentLogger, type Logger } from '../util/log.ts'
 import { countingClient } from './counting-client.ts'
 import { mergeWhileBusy } from './merge-while-busy.ts'
+import { timePositionOf } from './progress-position.ts'
 import { testHooksFromEnv } from './test-hooks.ts'
 import { toCommitBatch } from './to-commit-batch.ts'
 import type { ResourceSummary, RunOptions, RunStatus, RunSummary } from './types.ts'
@@ -139,6 +140,7 @@ async function runResource(ctx: RunContext, def: ResourceDefinition): Promise<Re
     for await (const group of mergeWhileBusy(batches, (b) => Math.max(1, b.records.length), ctx.maxBatchRows)) {
       summary.rows += await commitGroup(ctx, def, loadId, normalizer, group)
       summary.batches += 1
+      const position = timePositionOf(def, group)
       ctx.logger({
         level: 'info',
         event: 'progress',
@@ -148,6 +150,7 @@ async function runResource(ctx: RunContext, def: ResourceDefinition): Promise<Re
         batches: summary.batches,
         requests: client.requests(),
         waitMs: ctx.client.stats().total.waitMs,
+        ...(position === undefined ? {} : { position }),
       })
       // Stop between batches: what is committed stays committed, the cursor matches it.
       if (ctx.signal?.aborted) break
