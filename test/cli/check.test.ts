@@ -1,4 +1,5 @@
 import { existsSync, writeFileSync } from 'node:fs'
+import { createServer as createHttpServer } from 'node:http'
 import { createServer, type Server, type Socket } from 'node:net'
 import { join } from 'node:path'
 import { exportPKCS8, exportSPKI, generateKeyPair } from 'jose'
@@ -188,6 +189,26 @@ describe('an unreachable org fails in seconds, one line', () => {
     expect(res.code).toBe(2)
     expect(line(res.stdout, 'org')).toMatch(/^FAIL .*no answer from 127\.0\.0\.1:\d+ within 1000 ms/)
     expect(elapsed).toBeLessThan(8_000)
+  })
+})
+
+describe('a URL that is not an Okta org', () => {
+  it('a web server answering HTML: org ok but flagged, every API check FAILs, exit 2', async () => {
+    const web = createHttpServer((_req, res) => {
+      res.writeHead(200, { 'content-type': 'text/html' })
+      res.end('<html><body>Welcome to nginx!</body></html>')
+    })
+    await new Promise<void>((r) => web.listen(0, '127.0.0.1', r))
+    try {
+      const url = `http://127.0.0.1:${(web.address() as { port: number }).port}`
+      const res = await check(['--destination', `sqlite:${join(tmp.dir, 'w.db')}`, '--resources', 'users'], { OKTA_ORG_URL: url, OKTA_API_TOKEN: TOKEN })
+      expect(res.code).toBe(2)
+      expect(line(res.stdout, 'org')).toMatch(/^ok .*HTTP 200 .*not JSON: is this the Okta org URL\?/)
+      expect(line(res.stdout, 'scope okta.users.read')).toMatch(/^FAIL .*invalid JSON body/)
+      expect(line(res.stdout, 'credentials')).toMatch(/^skip/)
+    } finally {
+      await new Promise((r) => web.close(r))
+    }
   })
 })
 

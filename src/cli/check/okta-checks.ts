@@ -27,7 +27,9 @@ export async function checkOkta(okta: OktaConfig, selected: readonly ResourceNam
   if (!reach.reachable) {
     return [fail('org', `${okta.orgUrl}: ${reach.reason}`), skipped('credentials', 'org unreachable'), ...skipScopes('org unreachable')]
   }
-  const results: CheckResult[] = [ok('org', `${okta.orgUrl} answered HTTP ${reach.status} in ${reach.ms} ms`)]
+  // Okta answers this path (and its errors) in JSON; an HTML page means some other web server.
+  const notOkta = reach.okta ? '' : ' (not JSON: is this the Okta org URL?)'
+  const results: CheckResult[] = [ok('org', `${okta.orgUrl} answered HTTP ${reach.status} in ${reach.ms} ms${notOkta}`)]
 
   const client = new OktaHttpClient({
     ...okta,
