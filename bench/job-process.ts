@@ -2,9 +2,9 @@ import { fork } from 'node:child_process'
 import { fileURLToPath } from 'node:url'
 import type { Job, JobResult } from './job-protocol.ts'
 
-/** Runs one job in a fresh process (optionally under `--cpu-prof`) and returns its result. */
-export function runJob(job: Job, opts: { cpuProfDir?: string } = {}): Promise<JobResult> {
-  const execArgv = opts.cpuProfDir ? ['--cpu-prof', `--cpu-prof-dir=${opts.cpuProfDir}`] : []
+/** Runs one job in a fresh process (optionally under `--cpu-prof`, or with other Node flags) and returns its result. */
+export function runJob(job: Job, opts: { cpuProfDir?: string; execArgv?: string[] } = {}): Promise<JobResult> {
+  const execArgv = [...(opts.cpuProfDir ? ['--cpu-prof', `--cpu-prof-dir=${opts.cpuProfDir}`] : []), ...(opts.execArgv ?? [])]
   const child = fork(fileURLToPath(new URL('./job-worker.ts', import.meta.url)), [JSON.stringify(job)], {
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
     execArgv,
