@@ -20,6 +20,8 @@ export interface DestinationProbe {
   writable: boolean
   /** One line: what was found, or why a run could not write. No password. */
   detail: string
+  /** True for a kind of destination this preflight does not know how to probe (then `writable` says nothing). */
+  unchecked?: boolean
 }
 
 const CONNECT_TIMEOUT_MS = 5_000
@@ -27,7 +29,9 @@ const CONNECT_TIMEOUT_MS = 5_000
 export async function probeDestination(url: string, cwd: string = process.cwd()): Promise<DestinationProbe> {
   const target = parseDestinationUrl(url)
   if (target.kind === 'sqlite') return probeSqlite(target.path, cwd)
-  return probePostgres(target.connectionString, target.schema)
+  if (target.kind === 'postgres') return probePostgres(target.connectionString, target.schema)
+  // A destination kind added later (e.g. DuckDB) without a probe of its own: say so, never guess.
+  return { writable: false, unchecked: true, detail: `no preflight for ${(target as { kind: string }).kind} destinations yet` }
 }
 
 async function probeSqlite(path: string, cwd: string): Promise<DestinationProbe> {

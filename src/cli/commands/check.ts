@@ -26,7 +26,8 @@ export interface CheckReport {
  */
 export async function checkCommand(opts: CheckCommandOptions, io: CliIo): Promise<number> {
   const checks = await runChecks(opts, io)
-  const report: CheckReport = { ok: checks.every((c) => c.status === 'ok'), checks }
+  // A skip follows a failure it depends on, except a destination kind without a probe: not a failure.
+  const report: CheckReport = { ok: checks.every((c) => c.status !== 'fail'), checks }
   io.stdout.write(opts.json ? `${safeStringify(report)}\n` : renderChecks(report))
   return report.ok ? 0 : 2
 }
@@ -74,6 +75,7 @@ async function checkDestination(url: string, io: CliIo): Promise<CheckResult> {
   try {
     const probe = await probeDestination(url, io.cwd ?? process.cwd())
     const shown = redactUrl(url)
+    if (probe.unchecked === true) return skipped('destination', `${shown}: ${probe.detail}`)
     return probe.writable ? ok('destination', `${shown}: ${probe.detail}`) : fail('destination', `${shown}: ${probe.detail}`)
   } catch (err) {
     return fail('destination', describeError(err))
@@ -90,7 +92,9 @@ export function renderChecks(report: CheckReport): string {
   const width = Math.max(...report.checks.map((c) => c.name.length))
   const lines = report.checks.map((c) => `${MARK[c.status]}  ${c.name.padEnd(width)}  ${printable(c.detail)}`)
   const failed = report.checks.filter((c) => c.status === 'fail').length
-  lines.push(report.ok ? `all ${report.checks.length} checks passed` : `${failed} of ${report.checks.length} checks failed`)
+  const unchecked = report.checks.filter((c) => c.status === 'skipped').length
+  const passed = unchecked === 0 ? `all ${report.checks.length} checks passed` : `${report.checks.length - unchecked} checks passed, ${unchecked} not checked`
+  lines.push(report.ok ? passed : `${failed} of ${report.checks.length} checks failed`)
   return `${lines.join('\n')}\n`
 }
 
