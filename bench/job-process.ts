@@ -2,12 +2,13 @@ import { fork } from 'node:child_process'
 import { fileURLToPath } from 'node:url'
 import type { Job, JobResult } from './job-protocol.ts'
 
-/** Runs one job in a fresh process (optionally under `--cpu-prof`) and returns its result. */
-export function runJob(job: Job, opts: { cpuProfDir?: string } = {}): Promise<JobResult> {
-  const execArgv = opts.cpuProfDir ? ['--cpu-prof', `--cpu-prof-dir=${opts.cpuProfDir}`] : []
+/** Runs one job in a fresh process (optionally under `--cpu-prof`, with other Node flags or extra environment) and returns its result. */
+export function runJob(job: Job, opts: { cpuProfDir?: string; execArgv?: string[]; env?: Record<string, string> } = {}): Promise<JobResult> {
+  const execArgv = [...(opts.cpuProfDir ? ['--cpu-prof', `--cpu-prof-dir=${opts.cpuProfDir}`] : []), ...(opts.execArgv ?? [])]
   const child = fork(fileURLToPath(new URL('./job-worker.ts', import.meta.url)), [JSON.stringify(job)], {
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
     execArgv,
+    ...(opts.env === undefined ? {} : { env: { ...process.env, ...opts.env } }),
   })
   return new Promise((resolve, reject) => {
     let settled = false

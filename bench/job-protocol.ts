@@ -8,6 +8,8 @@ export interface Job {
   /** okta-elt: the resources to run (default all). */
   resources?: string[]
   rateLimitShare?: number
+  /** okta-elt: `load.maxBatchRows` (default: the pipeline's). */
+  maxBatchRows?: number
   /** tutorial: users to load before stopping. */
   sampleUsers?: number
 }

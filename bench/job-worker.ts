@@ -26,6 +26,7 @@ async function main(): Promise<JobResult> {
     const config = defaultPipelineConfig({ orgUrl: job.url, auth: { type: 'ssws', token: job.token }, destination: job.destination })
     if (job.resources) config.resources = job.resources as ResourceName[]
     if (job.rateLimitShare !== undefined) config.okta.rateLimitShare = job.rateLimitShare
+    if (job.maxBatchRows !== undefined) config.maxBatchRows = job.maxBatchRows
     const summary = await runPipeline({ config })
     if (summary.status !== 'succeeded') {
       throw new Error(`okta-elt run ${summary.status}: ${summary.resources.map((r) => `${r.resource} ${r.status} ${r.error ?? ''}`).join('; ')}`)

@@ -7,7 +7,7 @@
  * (job-worker.ts), so neither's CPU lands on the other's event loop and each job's peak RSS is its
  * own. Results: a Markdown report on stdout and in bench/results/latest[-quick].{md,json}.
  *
- *   node bench/run.ts [--quick] [--only=throughput,nightly,memory,rate-limit] [--no-postgres]
+ *   node bench/run.ts [--quick] [--only=throughput,nightly,memory,full-memory,rate-limit] [--no-postgres]
  *   OKTA_ELT_BENCH_PG_URL=postgres://postgres@127.0.0.1:5432/test (default)
  */
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
@@ -35,6 +35,7 @@ const P = quick
       /** "A handful" of membership and assignment changes, scaled with the org. */
       handful: 3,
       memory: [10_000, 50_000],
+      fullMemory: [10_000, 50_000],
       scaling: [5_000, 20_000, 50_000],
       rateLimited: { users: 5_000, groups: 300, membershipsPerUser: 1, apps: 250, assignmentsPerUser: 0.5, logEvents: 5_000, logDays: 30 },
     }
@@ -43,6 +44,7 @@ const P = quick
       tutorialSample: 20_000,
       handful: 10,
       memory: [10_000, 100_000, 1_000_000],
+      fullMemory: [100_000, 1_000_000],
       scaling: [10_000, 100_000, 1_000_000],
       rateLimited: { users: 20_000, groups: 1_000, membershipsPerUser: 1, apps: 1_000, assignmentsPerUser: 0.5, logEvents: 20_000, logDays: 30 },
     }
@@ -90,9 +92,9 @@ async function pgReachable(): Promise<boolean> {
   }
 }
 
-async function job(sim: SimProcess, j: Omit<Job, 'url' | 'token'>, label: string): Promise<JobResult> {
+async function job(sim: SimProcess, j: Omit<Job, 'url' | 'token'>, label: string, run: { execArgv?: string[]; env?: Record<string, string> } = {}): Promise<JobResult> {
   process.stderr.write(`  … ${label}\n`)
-  const r = await runJob({ ...j, url: sim.url, token: sim.token })
+  const r = await runJob({ ...j, url: sim.url, token: sim.token }, run)
   process.stderr.write(`    ${sec(r.durationMs)}, ${fmt(r.requests)} requests, peak RSS ${fmt(r.maxRssMb)} MB\n`)
   return r
 }
@@ -244,6 +246,59 @@ async function memoryAndScaling(): Promise<void> {
   json['memory'] = Object.fromEntries(runs)
 }
 
+// ───────────────────────────── 2b: memory of a full load ─────────────────────────────
+
+/**
+ * What a small container can set (README, Performance): in NODE_OPTIONS a 1 MB semi-space (V8
+ * sizes the young generation from the machine's memory, up to 128 MB of semi-spaces on a large
+ * one) and a 64 MB old generation (collected sooner; a heap snapshot at the peak holds ~40 MB of
+ * live data); for glibc's malloc two arenas and large blocks mmap'd (freed blocks go back to the
+ * system instead of fragmenting the heap: ~40 MB at 1M users).
+ */
+const TIGHT_HEAP = ['--max-semi-space-size=1', '--max-old-space-size=64']
+const TIGHT_MALLOC = { MALLOC_ARENA_MAX: '2', MALLOC_MMAP_THRESHOLD_: '65536' }
+const TIGHT_LABEL = `NODE_OPTIONS="${TIGHT_HEAP.join(' ')}" ${Object.entries(TIGHT_MALLOC).map(([k, v]) => `${k}=${v}`).join(' ')}`
+const RSS_CEILING_MB = 200
+
+/**
+ * Issue 14's ceiling: a full load (every default resource) of a 1,000,000-user org peaks at
+ * ≤ 200 MB RSS with default settings. The org keeps the throughput org's proportions, except the
+ * System Log, which is a time window (90 days) rather than a function of the org's size. In the
+ * full bench the two 1,000,000-user loads take the longest of all (tens of minutes).
+ */
+async function fullLoadMemory(): Promise<void> {
+  emit(`## 2b. Memory of a full load (all resources into SQLite, peak RSS of the pipeline's process)`)
+  emit()
+  emit(`| users | groups | memberships | apps | log events | peak RSS, defaults | peak RSS, \`${TIGHT_LABEL}\` | time, defaults | time, small container |`)
+  emit(`|--:|--:|--:|--:|--:|--:|--:|--:|--:|`)
+  const rows: Record<string, { defaults: JobResult; tight: JobResult | { error: string } }> = {}
+  for (const users of P.fullMemory) {
+    const k = users / 100_000
+    const size = { users, groups: Math.round(2_000 * k), membershipsPerUser: 2, apps: Math.max(10, Math.round(300 * k)), assignmentsPerUser: 1.1, logEvents: Math.min(500_000, Math.round(500_000 * k)), logDays: 30 }
+    const sim = await SimProcess.start({ seed: 5, size })
+    try {
+      const c = sim.counts
+      const defaults = await job(sim, { mode: 'okta-elt', destination: sqliteDest() }, `full load, ${fmt(users)} users, defaults`)
+      // A heap too small for the org fails the job (heap out of memory): reported, not fatal to the bench.
+      const tight = await job(sim, { mode: 'okta-elt', destination: sqliteDest() }, `full load, ${fmt(users)} users, ${TIGHT_LABEL}`, { execArgv: TIGHT_HEAP, env: TIGHT_MALLOC }).catch(
+        (err: unknown) => ({ error: err instanceof Error ? err.message.split('\n')[0]! : String(err) }),
+      )
+      rows[users] = { defaults, tight }
+      const tightRss = 'error' in tight ? 'failed' : `${fmt(tight.maxRssMb)} MB`
+      const tightTime = 'error' in tight ? '–' : sec(tight.durationMs)
+      emit(`| ${fmt(users)} | ${fmt(c['groups']!)} | ${fmt(c['memberships']!)} | ${fmt(c['apps']!)} | ${fmt(c['logEvents']!)} | ${fmt(defaults.maxRssMb)} MB | ${tightRss} | ${sec(defaults.durationMs)} | ${tightTime} |`)
+    } finally {
+      await sim.close()
+    }
+  }
+  const top = rows[P.fullMemory[P.fullMemory.length - 1]!]!
+  emit()
+  emit(`- ${fmt(P.fullMemory[P.fullMemory.length - 1]!)} users, all resources, defaults: ${fmt(top.defaults.maxRssMb)} MB (target ≤ ${RSS_CEILING_MB} MB: ${verdict(top.defaults.maxRssMb <= RSS_CEILING_MB)}); with the small-container settings: ${'error' in top.tight ? `failed (${top.tight.error})` : `${fmt(top.tight.maxRssMb)} MB (${verdict(top.tight.maxRssMb <= RSS_CEILING_MB)})`}.`)
+  emit(`- Most of the default peak is not live data but room V8 takes because this machine has it: the young generation and uncollected old-generation garbage. The process also carries ~110 MB before the first record (Node ~40, type stripping ~17, drivers and libraries ~37, okta-elt ~17). Node sizes V8's heap from a container's cgroup memory limit (nodejs/node#27508), so a small pod gets a smaller heap than this machine does; the bench has no memory cgroup of its own to show it, hence the second column.`)
+  emit()
+  json['fullLoadMemory'] = rows
+}
+
 // ───────────────────────────── 4: rate-limited run ─────────────────────────────
 
 async function rateLimited(): Promise<void> {
@@ -295,6 +350,7 @@ try {
   if (wants('throughput') || wants('nightly')) await throughputAndNightly(withPg)
   if (wants('rate-limit')) await rateLimited()
   if (wants('memory') || wants('scaling')) await memoryAndScaling()
+  if (wants('full-memory')) await fullLoadMemory()
   emit(`Bench wall time: ${sec(performance.now() - started)}.`)
 } finally {
   rmSync(dir, { recursive: true, force: true })

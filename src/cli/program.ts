@@ -2,11 +2,13 @@ import { readFileSync } from 'node:fs'
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander'
 import { OktaEltError } from '../util/errors.ts'
 import { DEFAULT_CONFIG_PATH, parseResourceList } from './config.ts'
+import { parseDuration } from './duration.ts'
 import type { CliIo } from './io.ts'
 import { Redactor, withSecretScope } from '../util/redact.ts'
 import { safeOutput } from './output/safe-output.ts'
 import { reportError } from './report-error.ts'
 import { backfillCommand } from './commands/backfill.ts'
+import { checkCommand } from './commands/check.ts'
 import type { GlobalOptions } from './commands/common.ts'
 import { demoCommand } from './commands/demo.ts'
 import { runCommand } from './commands/run.ts'
@@ -112,13 +114,15 @@ export function buildProgram(io: CliIo, setExitCode: (code: number) => void): Co
     )
     .option('--full-refresh', 'ignore saved cursors, pull everything and mark rows gone from Okta as deleted', false)
     .option('--json', 'print the run summary as one JSON document on stdout (logs stay on stderr)', false)
+    .option('--metrics-file <path>', 'write Prometheus text-format metrics here when the run ends, whatever the outcome (node_exporter textfile collector; name it *.prom) (default: none)')
     .action(
-      action(async (opts: { destination?: string; resources?: ReturnType<typeof parseResourceList>; fullRefresh: boolean; json: boolean }, cmd) =>
+      action(async (opts: { destination?: string; resources?: ReturnType<typeof parseResourceList>; fullRefresh: boolean; json: boolean; metricsFile?: string }, cmd) =>
         runCommand(
           {
             ...globals(cmd),
             fullRefresh: opts.fullRefresh,
             json: opts.json,
+            ...(opts.metricsFile === undefined ? {} : { metricsFile: opts.metricsFile }),
             ...(opts.destination === undefined ? {} : { destination: opts.destination }),
             ...(opts.resources === undefined ? {} : { resources: opts.resources }),
           },
@@ -133,9 +137,41 @@ export function buildProgram(io: CliIo, setExitCode: (code: number) => void): Co
     .option('-d, --destination <url>', `destination URL ${DESTINATION_DEFAULT}`)
     .option('-n, --loads <n>', 'how many recent loads to list', cliParser(positiveInt), 10)
     .option('--json', 'print the status as one JSON document', false)
+    .option('--max-age <duration>', 'exit 1 when a selected resource\'s last successful load is older than this (e.g. 26h, 90m, 2d), or missing (default: no freshness check)', cliParser(parseDuration))
+    .option('-r, --resources <list>', 'which resources --max-age judges (default: the config\'s)', cliParser(parseResourceList))
     .action(
-      action(async (opts: { destination?: string; loads: number; json: boolean }, cmd) =>
-        statusCommand({ ...globals(cmd), loads: opts.loads, json: opts.json, ...(opts.destination === undefined ? {} : { destination: opts.destination }) }, io),
+      action(async (opts: { destination?: string; loads: number; json: boolean; maxAge?: number; resources?: ReturnType<typeof parseResourceList> }, cmd) =>
+        statusCommand(
+          {
+            ...globals(cmd),
+            loads: opts.loads,
+            json: opts.json,
+            ...(opts.destination === undefined ? {} : { destination: opts.destination }),
+            ...(opts.maxAge === undefined ? {} : { maxAgeMs: opts.maxAge }),
+            ...(opts.resources === undefined ? {} : { resources: opts.resources }),
+          },
+          io,
+        ),
+      ),
+    )
+
+  program
+    .command('check')
+    .description('preflight in seconds: config, org reachable, credentials, every scope the resources need, destination writable (exit 0 / 2)')
+    .option('-d, --destination <url>', `destination URL ${DESTINATION_DEFAULT}`)
+    .option('-r, --resources <list>', 'comma-separated resources whose scopes to check (default: the config\'s)', cliParser(parseResourceList))
+    .option('--json', 'print the checks as one JSON document', false)
+    .action(
+      action(async (opts: { destination?: string; resources?: ReturnType<typeof parseResourceList>; json: boolean }, cmd) =>
+        checkCommand(
+          {
+            ...globals(cmd),
+            json: opts.json,
+            ...(opts.destination === undefined ? {} : { destination: opts.destination }),
+            ...(opts.resources === undefined ? {} : { resources: opts.resources }),
+          },
+          io,
+        ),
       ),
     )
 

@@ -13,6 +13,7 @@ import { silentLogger, type Logger } from '../util/log.ts'
 import { countingClient } from './counting-client.ts'
 import { mergeWhileBusy } from './merge-while-busy.ts'
 import { ParentFailedError } from './parent-failed-error.ts'
+import { timePositionOf } from './progress-position.ts'
 import { testHooksFromEnv } from './test-hooks.ts'
 import { toCommitBatch } from './to-commit-batch.ts'
 import { refreshViews } from './views.ts'
@@ -148,6 +149,7 @@ async function runResource(ctx: RunContext, def: ResourceDefinition, blocked?: P
     for await (const group of mergeWhileBusy(batches, (b) => Math.max(1, b.records.length), ctx.maxBatchRows)) {
       summary.rows += await commitGroup(ctx, def, loadId, normalizer, group)
       summary.batches += 1
+      const position = timePositionOf(def, group)
       ctx.logger({
         level: 'info',
         event: 'progress',
@@ -158,6 +160,7 @@ async function runResource(ctx: RunContext, def: ResourceDefinition, blocked?: P
         requests: client.requests(),
         // This resource's own blocked time (wall clock), not the client's total.
         waitMs: client.waitMs(),
+        ...(position === undefined ? {} : { position }),
       })
       // Stop between batches: what is committed stays committed, the cursor matches it.
       if (ctx.signal?.aborted) break

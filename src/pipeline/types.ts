@@ -92,6 +92,8 @@ export interface ProgressEvent {
   batches: number
   requests: number
   waitMs: number
+  /** Where the resource's cursor stands in time (ISO), for resources whose cursor is one (`timePosition`). */
+  position?: string
 }
 
 /**

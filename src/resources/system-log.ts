@@ -1,3 +1,4 @@
+import { cursorString } from './strategies/cursor.ts'
 import { succeeded, targetIds } from './strategies/log-events.ts'
 import { logPollingExtractor, type LogPollingSpec } from './strategies/log-polling.ts'
 import type { ResourceDefinition, ResourceName } from './types.ts'
@@ -48,4 +49,6 @@ export const systemLog: ResourceDefinition = {
   cursorStrategy:
     'polling (since, ascending, no until): checkpoint is the next link plus the last published time, resumed verbatim; stops at an empty or short page',
   extract: logPollingExtractor({ resource: 'system_log', path: '/api/v1/logs', pageSize: PAGE_SIZE, derive: deletionsFromEvents }),
+  // Events arrive in time order from `since` up to now: how far the checkpoint has read is how far along the load is.
+  timePosition: (cursor) => cursorString(cursor, 'readUpTo') ?? cursorString(cursor, 'lastPublished'),
 }

@@ -44,6 +44,12 @@ export interface ResourceDefinition {
   /** Human description of the cursor strategy (shown by `status` and docs). */
   cursorStrategy: string
   extract(ctx: ExtractContext): AsyncIterable<ExtractBatch>
+  /**
+   * For cursors that are a point in time moving toward "now" at a steady pace (the System Log's
+   * events read up to): that time (ISO), read from a cursor this resource wrote. The live view
+   * turns its progress into an ETA. Absent where the cursor says nothing about how much is left.
+   */
+  timePosition?(cursor: unknown): string | undefined
 }
 
 export interface ExtractContext {

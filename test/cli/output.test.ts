@@ -120,7 +120,7 @@ describe('live progress (terminal)', () => {
     expect(text).not.toContain('quiet without --verbose')
     // The last frame: both resources with their latest counters.
     const lastFrame = text.slice(text.lastIndexOf('\x1b[2A'))
-    expect(lastFrame).toMatch(/users\s+running\s+12,345 rows\s+63 req\s+waited\s+4\.2s\s+5\.0s\n/)
+    expect(lastFrame).toMatch(/users\s+running\s+12,345 rows\s+62 batches\s+63 req\s+waited\s+4\.2s\s+5\.0s\n/)
     expect(lastFrame).toMatch(/groups\s+succeeded\s+40 rows/)
   })
 

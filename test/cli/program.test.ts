@@ -108,7 +108,7 @@ describe('--help shows every default', () => {
     return out
   }
 
-  it.for(['', 'run', 'status', 'backfill', 'simulate', 'demo'])('okta-elt %s --help', async (command) => {
+  it.for(['', 'run', 'status', 'check', 'backfill', 'simulate', 'demo'])('okta-elt %s --help', async (command) => {
     const r = await cli([...(command === '' ? [] : [command]), '--help'])
     expect(r.code).toBe(0)
     const opts = options(r.stdout)

@@ -1,6 +1,7 @@
 import type { ResourceName } from '../../resources/types.ts'
-import type { RunSummary } from '../../pipeline/types.ts'
+import type { PipelineConfig, RunSummary } from '../../pipeline/types.ts'
 import { loadConfig } from '../config.ts'
+import { openRunMetrics } from '../metrics/run-metrics-writer.ts'
 import type { CliIo } from '../io.ts'
 import { createCliLogger } from '../output/cli-logger.ts'
 import { safeStringify } from '../output/json-lines-logger.ts'
@@ -15,6 +16,8 @@ export interface RunCommandOptions extends GlobalOptions {
   fullRefresh: boolean
   /** Print the RunSummary as one JSON document on stdout instead of the human summary. */
   json: boolean
+  /** `--metrics-file PATH`: Prometheus text format for node_exporter's textfile collector, written whatever the outcome. */
+  metricsFile?: string
 }
 
 /**
@@ -24,18 +27,36 @@ export interface RunCommandOptions extends GlobalOptions {
  * (UsageError, exit 2) before anything runs.
  */
 export async function runCommand(opts: RunCommandOptions, io: CliIo): Promise<number> {
-  const config = await loadConfig(
-    { path: opts.config, explicit: opts.configExplicit, env: io.env, ...(io.cwd === undefined ? {} : { cwd: io.cwd }) },
-    { ...(opts.destination === undefined ? {} : { destination: opts.destination }), ...(opts.resources === undefined ? {} : { resources: opts.resources }) },
-  )
+  const metrics = opts.metricsFile === undefined ? null : await openRunMetrics(opts.metricsFile, io.cwd ?? process.cwd(), io.stderr)
+  let selected: readonly string[] = opts.resources ?? []
+  let summary: RunSummary | null = null
+  try {
+    const config = await loadConfig(
+      { path: opts.config, explicit: opts.configExplicit, env: io.env, ...(io.cwd === undefined ? {} : { cwd: io.cwd }) },
+      { ...(opts.destination === undefined ? {} : { destination: opts.destination }), ...(opts.resources === undefined ? {} : { resources: opts.resources }) },
+    )
+    selected = config.resources
+    summary = await runWithProgress(config, opts, io)
+  } finally {
+    // Also when the run failed before producing a summary (config, destination, lock): monitoring must see it.
+    await metrics?.write({ summary, selected })
+  }
+
+  if (opts.json) io.stdout.write(`${safeStringify(summary)}\n`)
+  else io.stdout.write(renderRunSummary(summary))
+  const code = runExitCode(summary)
+  if (code !== 0) io.stderr.write(`okta-elt: ${failureLine(summary)}\n`)
+  return code
+}
+
+async function runWithProgress(config: PipelineConfig, opts: RunCommandOptions, io: CliIo): Promise<RunSummary> {
   registerSecrets(io, config)
   // Loaded only now: `--help` and config errors stay instant, without the drivers and HTTP stack.
   const { runPipeline } = await import('../../pipeline/run.ts')
 
   const output = createCliLogger(io, opts.verbose)
-  let summary: RunSummary
   try {
-    summary = await withInterrupt(
+    return await withInterrupt(
       io,
       (sig) =>
         output.logger({
@@ -48,12 +69,6 @@ export async function runCommand(opts: RunCommandOptions, io: CliIo): Promise<nu
   } finally {
     output.stop()
   }
-
-  if (opts.json) io.stdout.write(`${safeStringify(summary)}\n`)
-  else io.stdout.write(renderRunSummary(summary))
-  const code = runExitCode(summary)
-  if (code !== 0) io.stderr.write(`okta-elt: ${failureLine(summary)}\n`)
-  return code
 }
 
 /** The summary's own exit code when the pipeline set one, else derived from its status. */

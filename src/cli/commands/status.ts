@@ -1,10 +1,11 @@
 import { existsSync } from 'node:fs'
 import { resolve } from 'node:path'
 import type { Destination, LoadRecord } from '../../destinations/destination.ts'
-import { DEFAULT_RESOURCES, RESOURCE_NAMES } from '../../resources/types.ts'
+import { DEFAULT_RESOURCES, RESOURCE_NAMES, type ResourceName } from '../../resources/types.ts'
 import { UsageError } from '../../util/errors.ts'
 import { readConfigFile, resolveDestination } from '../config.ts'
 import { redactUrl } from '../destination-url.ts'
+import { staleLine, staleResources, type StaleResource } from '../freshness.ts'
 import type { CliIo } from '../io.ts'
 import { createCliLogger } from '../output/cli-logger.ts'
 import { formatCount, formatDuration, formatTable } from '../output/format.ts'
@@ -16,6 +17,10 @@ export interface StatusCommandOptions extends GlobalOptions {
   json: boolean
   /** How many recent loads to list. Default 10. */
   loads: number
+  /** `--max-age`: exit 1 when a selected resource's last successful load is older (or missing). */
+  maxAgeMs?: number
+  /** `--resources`: which resources `--max-age` judges (default: the config's selection). */
+  resources?: ResourceName[]
 }
 
 export interface ResourceStatus {
@@ -36,6 +41,8 @@ export interface StatusReport {
   destination: string
   resources: ResourceStatus[]
   loads: LoadRecord[]
+  /** Present with `--max-age`: the resources judged stale (empty: all fresh). */
+  freshness?: { maxAgeMs: number; selected: ResourceName[]; stale: StaleResource[] }
 }
 
 /** How far back to look for each resource's last successful load. */
@@ -58,8 +65,15 @@ export async function statusCommand(opts: StatusCommandOptions, io: CliIo): Prom
   await registerConfiguredSecrets(io, parsed)
 
   const report = await readStatus(url, io, opts)
+  if (opts.maxAgeMs !== undefined) {
+    const selected = opts.resources ?? RESOURCE_NAMES.filter((n) => (parsed.file.resources ?? RESOURCE_NAMES).includes(n))
+    report.freshness = { maxAgeMs: opts.maxAgeMs, selected, stale: staleResources(report.resources, selected, opts.maxAgeMs, Date.now()) }
+  }
   io.stdout.write(opts.json ? `${safeStringify(report)}\n` : renderStatus(report))
-  return 0
+  // A freshness check for monitoring: one line per stale resource, exit 1.
+  const stale = report.freshness?.stale ?? []
+  for (const s of stale) io.stderr.write(`okta-elt: ${staleLine(s, report.freshness!.maxAgeMs)}\n`)
+  return stale.length > 0 ? 1 : 0
 }
 
 export async function readStatus(url: string, io: CliIo, opts: { verbose: boolean; loads: number }): Promise<StatusReport> {

@@ -4,9 +4,9 @@ import { formatCount, formatDuration } from './format.ts'
 import { oneLine } from '../../util/control-chars.ts'
 
 /**
- * On a terminal: one live line per resource (rows, requests, time waiting on rate limits,
- * elapsed), redrawn in place on stderr; warnings and errors scroll above the block.
- * Redraws are throttled so a fast run does not spend its time painting.
+ * On a terminal: one live line per resource (rows, batches, requests, time waiting on rate
+ * limits, elapsed, and an ETA where the data gives one), redrawn in place on stderr; warnings and
+ * errors scroll above the block. Redraws are throttled so a fast run does not spend its time painting.
  */
 export interface TtyProgressOptions {
   verbose?: boolean
@@ -15,7 +15,7 @@ export interface TtyProgressOptions {
   now?: () => number
 }
 
-interface ResourceLine {
+export interface ResourceLine {
   resource: string
   status: string
   rows: number
@@ -24,6 +24,9 @@ interface ResourceLine {
   waitMs: number
   startedAt: number
   endedAt: number | null
+  /** First and latest time position the resource's cursor reported (`at`: when, `pos`: the position), ms. */
+  firstPosition: { at: number; pos: number } | null
+  position: { at: number; pos: number } | null
 }
 
 const CLEAR_LINE = '\x1b[2K'
@@ -71,6 +74,11 @@ export class TtyProgress {
         line.batches = num(event.batches, line.batches)
         line.requests = num(event.requests, line.requests)
         line.waitMs = num(event.waitMs, line.waitMs)
+        const pos = typeof event.position === 'string' ? Date.parse(event.position) : Number.NaN
+        if (!Number.isNaN(pos)) {
+          line.position = { at: this.#now(), pos }
+          line.firstPosition ??= line.position
+        }
       } else if (event.event === 'load.end') {
         line.status = typeof event.status === 'string' ? event.status : 'done'
         line.rows = num(event.rows, line.rows)
@@ -88,7 +96,18 @@ export class TtyProgress {
   #line(resource: string): ResourceLine {
     let line = this.#lines.get(resource)
     if (line === undefined) {
-      line = { resource, status: 'running', rows: 0, batches: 0, requests: 0, waitMs: 0, startedAt: this.#now(), endedAt: null }
+      line = {
+        resource,
+        status: 'running',
+        rows: 0,
+        batches: 0,
+        requests: 0,
+        waitMs: 0,
+        startedAt: this.#now(),
+        endedAt: null,
+        firstPosition: null,
+        position: null,
+      }
       this.#lines.set(resource, line)
     }
     return line
@@ -145,21 +164,50 @@ export class TtyProgress {
   #render(l: ResourceLine): string {
     // Some pseudo-terminals report 0 columns: treat anything implausible as unknown.
     const columns = this.#out.columns ?? 0
-    const width = columns >= 40 ? columns : 120
-    const elapsed = (l.endedAt ?? this.#now()) - l.startedAt
-    // Fits 80 columns: rows, requests, time waiting on rate limits, elapsed.
-    const parts = [
-      l.resource.padEnd(14),
-      l.status.padEnd(11),
-      `${formatCount(l.rows).padStart(10)} rows`,
-      `${formatCount(l.requests).padStart(6)} req`,
-      `waited ${formatDuration(l.waitMs).padStart(6)}`,
-      formatDuration(elapsed).padStart(6),
-    ]
-    const text = `  ${parts.join(' ')}`
-    // Never wrap: a wrapped line breaks the cursor arithmetic of the redraw.
-    return text.length >= width ? text.slice(0, width - 1) : text
+    return renderProgressLine(l, this.#now(), columns >= 40 ? columns : 120)
   }
+}
+
+/**
+ * One resource's live line, never wider than `width - 1` (a wrapped line breaks the cursor
+ * arithmetic of the redraw): the least useful fields are dropped first (batches, then the time
+ * waited) so that rows, elapsed time and the ETA survive an 80-column terminal.
+ */
+export function renderProgressLine(l: ResourceLine, now: number, width: number): string {
+  const elapsed = (l.endedAt ?? now) - l.startedAt
+  const eta = l.endedAt === null ? estimateEtaMs(l, now) : null
+  // `drop`: 0 always shown; 1 dropped first when the line is too wide, then 2.
+  const parts: { text: string; drop: number }[] = [
+    { text: l.resource.padEnd(13), drop: 0 },
+    { text: l.status.padEnd(11), drop: 0 },
+    { text: `${formatCount(l.rows).padStart(9)} rows`, drop: 0 },
+    { text: `${formatCount(l.batches).padStart(5)} batches`, drop: 1 },
+    { text: `${formatCount(l.requests).padStart(6)} req`, drop: 0 },
+    { text: `waited ${formatDuration(l.waitMs).padStart(6)}`, drop: 2 },
+    { text: formatDuration(elapsed).padStart(6), drop: 0 },
+    ...(eta === null ? [] : [{ text: `ETA ${formatDuration(eta)}`, drop: 0 }]),
+  ]
+  const join = (without: number[]): string => `  ${parts.filter((p) => !without.includes(p.drop)).map((p) => p.text).join(' ')}`
+  let text = join([])
+  if (text.length >= width) text = join([1])
+  if (text.length >= width) text = join([1, 2])
+  return text.length >= width ? text.slice(0, width - 1) : text
+}
+
+/**
+ * Time left for a resource whose cursor moves through time toward now (the System Log): the pace
+ * observed so far (cursor time covered per wall-clock ms, from the first to the latest position),
+ * against a target that itself advances one ms per ms. Null when there is no pace yet, or when
+ * the cursor does not gain on now.
+ */
+export function estimateEtaMs(l: Pick<ResourceLine, 'firstPosition' | 'position'>, now: number): number | null {
+  const a = l.firstPosition
+  const b = l.position
+  if (a === null || b === null || b.at <= a.at) return null
+  const pace = (b.pos - a.pos) / (b.at - a.at)
+  if (!(pace > 1)) return null
+  const remainingAtB = Math.max(0, b.at - b.pos) / (pace - 1)
+  return Math.max(0, remainingAtB - (now - b.at))
 }
 
 function num(value: unknown, fallback: number): number {

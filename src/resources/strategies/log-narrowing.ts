@@ -1,3 +1,4 @@
+import { describeError } from '../../util/errors.ts'
 import type { ExtractContext } from '../types.ts'
 import { cursorString, oktaTime, parseTime, resourceCursor } from './cursor.ts'
 import { LOG_RETENTION_MS } from './log-polling.ts'
@@ -55,18 +56,29 @@ export async function eventsSinceLastPass(
   const seen = new SeenSet(new Map(), SEEN_CAP)
 
   const query = { since: oktaTime(sinceMs), until: spec.until, filter: spec.filter, limit: LOG_PAGE_SIZE }
-  for await (const page of ctx.client.pages('/api/v1/logs', { query, ...(ctx.signal ? { signal: ctx.signal } : {}) })) {
-    for (const event of page.items) {
-      const uuid = event['uuid']
-      const version = versionOf([event['published']])
-      if (typeof uuid === 'string' && version !== undefined) {
-        // This pass acts upon every event of its window: those it skips were acted upon before.
-        seen.add(uuid, version)
-        if (actedUpon.has(uuid, version)) continue
+  const events: Record<string, unknown>[] = []
+  try {
+    for await (const page of ctx.client.pages('/api/v1/logs', { query, ...(ctx.signal ? { signal: ctx.signal } : {}) })) {
+      for (const event of page.items) {
+        const uuid = event['uuid']
+        const version = versionOf([event['published']])
+        if (typeof uuid === 'string' && version !== undefined) {
+          // This pass acts upon every event of its window: those it skips were acted upon before.
+          seen.add(uuid, version)
+          if (actedUpon.has(uuid, version)) continue
+        }
+        events.push(event)
       }
-      spec.onEvent(event)
     }
+  } catch (err) {
+    // No permission to read the System Log (system_log itself fails naming the scope): this
+    // resource still loads, in full, rather than failing for an optimisation.
+    if ((err as { status?: unknown }).status !== 403) throw err
+    ctx.logger({ level: 'warn', event: 'extract.full_pass', msg: `${spec.resource}: cannot read the System Log to narrow this pass (${describeError(err)}); re-pulling every parent`, resource: spec.resource })
+    return undefined
   }
+  // Acted upon only once the whole window was read: a half-read window must not narrow the pass.
+  for (const event of events) spec.onEvent(event)
   seen.prune(nextSinceMs)
   return {
     passStartedAt: spec.until,
