@@ -66,12 +66,20 @@ function nightlyChanges(args: { userFraction: number; memberships: number; assig
     }
     assignments++
   }
+  // The access graph moves a little too: a handful of role grants, factor enrolments and app ↔ group assignments.
+  let access = 0
+  for (let i = 0; i < args.assignments; i++) {
+    org.grantUserRole(pick(userIds), 'READ_ONLY_ADMIN')
+    org.enrollFactor(pick(userIds), 'webauthn')
+    org.assignGroupToApp(pick(appIds), pick(groupIds.slice(1)))
+    access += 3
+  }
   const types = ['user.session.start', 'user.authentication.sso', 'user.session.end', 'policy.evaluate_sign_on']
   for (let i = 0; i < args.logEvents; i++) {
     org.emitLogEvent({ eventType: pick(types) })
   }
   sim.clock.unfreeze()
-  return { users: edited.size, memberships, assignments, logEvents: args.logEvents }
+  return { users: edited.size, memberships, assignments, access, logEvents: args.logEvents }
 }
 
 /** Requests seen since the last `clear`, per bucket: count, status codes, arrival times (ms). */
