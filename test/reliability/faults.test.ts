@@ -15,6 +15,7 @@ import { startSimulator } from '../../src/simulator/index.ts'
 import type { FaultRule, Simulator } from '../../src/simulator/types.ts'
 import { destinationKinds, destinations, diffSnapshots, SMALL_ORG, snapshot, withReader, type Snapshot } from './helpers.ts'
 import { links, startHostileProxy, withNext, type HostileProxy } from './hostile-proxy.ts'
+import { RESOURCE_NAMES } from '../../src/resources/types.ts'
 
 const NOW = new Date(Math.floor(Date.now() / 60_000) * 60_000)
 const SEED = 31
@@ -199,6 +200,30 @@ for (const kind of destinationKinds()) {
         const next = await runPipeline({ config: configFor(sim, url) })
         expect(next.status).toBe('succeeded')
         expect(diffSnapshots(expected, await snapshot(url))).toEqual([])
+      } finally {
+        await sim.close()
+      }
+    })
+
+    it('the access graph: a role endpoint failing every time fails user_roles alone, one line; the rest of the thirteen load; the next run completes', async () => {
+      const sim = await simWith([{ kind: 'server_error', path: /^\/api\/v1\/users\/[^/]+\/roles$/, times: Infinity }])
+      try {
+        const url = dests.fresh()
+        const all = { ...configFor(sim, url, { maxRetries: 1 }), resources: [...RESOURCE_NAMES] }
+        const summary = await runPipeline({ config: all })
+        expect(summary.exitCode).toBe(1)
+        const failed = summary.resources.filter((r) => r.status !== 'succeeded')
+        expect(failed.map((r) => r.resource)).toEqual(['user_roles'])
+        expect(failed[0]!.error).toMatch(/^Okta GET \/api\/v1\/users\/\S+\/roles failed after 2 attempts: 500 E0000009/)
+        expect(failed[0]!.error).not.toContain('\n')
+        // The other access-graph tables loaded (this org has no admin group: group_roles is empty but succeeded).
+        for (const table of ['app_groups', 'user_factors', 'group_rules', 'user_types', 'user_schema']) {
+          expect(summary.resources.find((r) => r.resource === table)!.rows, table).toBeGreaterThan(0)
+        }
+        sim.faults.clear()
+        const next = await runPipeline({ config: all })
+        expect(next.status).toBe('succeeded')
+        expect(next.resources.find((r) => r.resource === 'user_roles')!.rows).toBeGreaterThan(0)
       } finally {
         await sim.close()
       }
