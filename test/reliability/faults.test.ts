@@ -38,6 +38,18 @@ function configFor(sim: Simulator, destination: string, okta: Partial<PipelineCo
   return { ...base, resources: [...BASE_RESOURCES], okta: { ...base.okta, ...okta } }
 }
 
+/** The tables a fault-free run of the base resources leaves in a fresh destination: what every case is compared with. */
+async function faultFreeSnapshot(dests: ReturnType<typeof destinations>): Promise<Snapshot> {
+  const sim = await simWith([])
+  try {
+    const url = dests.fresh()
+    expect((await runPipeline({ config: configFor(sim, url) })).status).toBe('succeeded')
+    return await snapshot(url)
+  } finally {
+    await sim.close()
+  }
+}
+
 const loadsOf = (url: string) =>
   withReader(url, (r) =>
     r.all<{ resource: string; status: string; rows: number | bigint; batches: number | bigint; error: string | null }>(
@@ -129,14 +141,7 @@ for (const kind of destinationKinds()) {
 
     beforeAll(async () => {
       dests = destinations(kind)
-      const sim = await simWith([])
-      try {
-        const url = dests.fresh()
-        expect((await runPipeline({ config: configFor(sim, url) })).status).toBe('succeeded')
-        expected = await snapshot(url)
-      } finally {
-        await sim.close()
-      }
+      expected = await faultFreeSnapshot(dests)
     })
     afterAll(async () => {
       await dests?.cleanup()
@@ -279,14 +284,7 @@ describe(`hostile servers → ${destinationKinds()[0]}`, () => {
 
   beforeAll(async () => {
     dests = destinations(destinationKinds()[0]!)
-    const sim = await simWith([])
-    try {
-      const url = dests.fresh()
-      expect((await runPipeline({ config: configFor(sim, url) })).status).toBe('succeeded')
-      expected = await snapshot(url)
-    } finally {
-      await sim.close()
-    }
+    expected = await faultFreeSnapshot(dests)
   })
   afterAll(async () => {
     for (const o of open.splice(0).reverse()) await o.close()
