@@ -1,3 +1,4 @@
+import { pgSchemaProblem, sqlitePathProblem } from '../destinations/url.ts'
 import { UsageError } from '../util/errors.ts'
 
 /**
@@ -6,9 +7,8 @@ import { UsageError } from '../util/errors.ts'
  */
 export function validateDestinationUrl(url: string, where: string): void {
   if (url.startsWith('sqlite:')) {
-    if (url.slice('sqlite:'.length).replace(/^\/\//, '').trim() === '') {
-      throw new UsageError(`${where}: sqlite destination needs a path, e.g. sqlite:./okta.db`, 'ERR_CONFIG')
-    }
+    const problem = sqlitePathProblem(url.slice('sqlite:'.length).replace(/^\/\//, ''))
+    if (problem !== null) throw new UsageError(`${where}: ${problem}`, 'ERR_CONFIG')
     return
   }
   if (url.startsWith('postgres://') || url.startsWith('postgresql://')) {
@@ -20,10 +20,9 @@ export function validateDestinationUrl(url: string, where: string): void {
     }
     if (parsed.hostname === '') throw new UsageError(`${where}: postgres URL has no host`, 'ERR_CONFIG')
     const schema = parsed.searchParams.get('schema')
-    // Same rule as the destination itself (identifiers are always quoted there): 1-63 bytes.
-    if (schema !== null && (schema === '' || Buffer.byteLength(schema) > 63 || schema.includes('\0'))) {
-      throw new UsageError(`${where}: ?schema= must be 1-63 bytes`, 'ERR_CONFIG')
-    }
+    // Same rule as the destination itself.
+    const problem = schema === null ? null : pgSchemaProblem(schema)
+    if (problem !== null) throw new UsageError(`${where}: ${problem}`, 'ERR_CONFIG')
     return
   }
   throw new UsageError(

@@ -15,7 +15,7 @@ export { SqliteDestination } from './sqlite-destination.ts'
 
 /**
  * Opens (lazily: nothing connects before `prepare()`) the destination a URL names:
- *  - `sqlite:PATH` (e.g. `sqlite:./okta.db`, `sqlite::memory:`)
+ *  - `sqlite:PATH` (e.g. `sqlite:./okta.db`; `:memory:` and query strings are refused)
  *  - `postgres://user:pass@host:port/db[?schema=NAME]` / `postgresql://…` (default schema `okta`)
  * An unknown scheme or malformed URL throws a `UsageError` (exit 2). An unreachable database
  * surfaces from `prepare()` as `DestinationUnreachableError` (`ERR_DESTINATION_UNREACHABLE`, exit 2).
