@@ -1,34 +1,18 @@
-import { pgSchemaProblem, sqlitePathProblem } from '../destinations/url.ts'
+import { parseDestinationUrl } from '../destinations/url.ts'
 import { UsageError } from '../util/errors.ts'
 
 /**
  * Checks a destination URL's form early (before any connection) so a typo is a usage error, not a
- * stack trace from a driver. Messages show the URL with its password removed.
+ * stack trace from a driver: the destinations' one URL parser, its message prefixed with where the
+ * URL came from. Messages never show a password.
  */
 export function validateDestinationUrl(url: string, where: string): void {
-  if (url.startsWith('sqlite:')) {
-    const problem = sqlitePathProblem(url.slice('sqlite:'.length).replace(/^\/\//, ''))
-    if (problem !== null) throw new UsageError(`${where}: ${problem}`, 'ERR_CONFIG')
-    return
+  try {
+    parseDestinationUrl(url)
+  } catch (err) {
+    if (err instanceof UsageError) throw new UsageError(`${where}: ${err.message.replace(/^destination /, '')}`, 'ERR_CONFIG')
+    throw err
   }
-  if (url.startsWith('postgres://') || url.startsWith('postgresql://')) {
-    let parsed: URL
-    try {
-      parsed = new URL(url)
-    } catch {
-      throw new UsageError(`${where}: not a valid postgres URL (expected postgres://user:pass@host:5432/db)`, 'ERR_CONFIG')
-    }
-    if (parsed.hostname === '') throw new UsageError(`${where}: postgres URL has no host`, 'ERR_CONFIG')
-    const schema = parsed.searchParams.get('schema')
-    // Same rule as the destination itself.
-    const problem = schema === null ? null : pgSchemaProblem(schema)
-    if (problem !== null) throw new UsageError(`${where}: ${problem}`, 'ERR_CONFIG')
-    return
-  }
-  throw new UsageError(
-    `${where}: unsupported destination "${redactUrl(url)}" (expected sqlite:PATH or postgres://user:pass@host:port/db)`,
-    'ERR_CONFIG',
-  )
 }
 
 /** The URL without its password (and without any `password=` query parameter). */

@@ -1,14 +1,16 @@
 import type { Kysely } from 'kysely'
 import type { ColumnType, RowBatch, RowValue, SchemaChange, TableDef } from '../schema/types.ts'
 import type { StateRow, StateWrite } from '../state/types.ts'
+import type { DestinationKind } from './registry.ts'
 
 /**
- * The seam between the pipeline and a database. One implementation per database
- * (sqlite.ts, postgres.ts). Kysely serves DDL, metadata and queries; the hot write path uses each
- * driver's fastest bulk form directly.
+ * The seam between the pipeline and a database. One dialect folder per database (sqlite/,
+ * postgres/, …), found by URL scheme in registry.ts. Kysely serves DDL, metadata and queries; the
+ * hot write path uses each driver's fastest bulk form directly.
  */
 export interface Destination {
-  readonly dialect: 'sqlite' | 'postgres'
+  /** The registry name of the database (`sqlite`, `postgres`, …). */
+  readonly dialect: DestinationKind
   readonly capabilities: DestinationCapabilities
   /** A printable description without secrets, e.g. `sqlite:./okta.db` or `postgres://host:5432/db?schema=okta`. */
   readonly displayName: string

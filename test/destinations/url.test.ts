@@ -18,8 +18,10 @@ describe('destination URLs', () => {
   })
 
   it('keeps driver options but not the schema in the connection string', () => {
-    const t = parseDestinationUrl('postgres://u:secret@h:5432/db?schema=s1&sslmode=disable')
-    expect(t.kind === 'postgres' && t.connectionString).toBe('postgres://u:secret@h:5432/db?sslmode=disable')
+    expect(parseDestinationUrl('postgres://u:secret@h:5432/db?schema=s1&sslmode=disable')).toMatchObject({
+      kind: 'postgres',
+      connectionString: 'postgres://u:secret@h:5432/db?sslmode=disable',
+    })
   })
 
   it.each([
