@@ -4,8 +4,9 @@ import { OktaEltError } from '../util/errors.ts'
 export class DestinationLockedError extends OktaEltError {
   readonly holder: string
 
-  constructor(destination: string, holder: string) {
-    super('ERR_DESTINATION_LOCKED', `${destination} is locked by another okta-elt run (${holder}); try again when it finishes`, {
+  /** `message` replaces the default line where the database knows better who holds it (DuckDB's file lock). */
+  constructor(destination: string, holder: string, message?: string) {
+    super('ERR_DESTINATION_LOCKED', message ?? `${destination} is locked by another okta-elt run (${holder}); try again when it finishes`, {
       exitCode: 1,
       retryable: true,
     })

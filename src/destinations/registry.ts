@@ -1,4 +1,5 @@
 import type { DestinationDialect } from './dialect.ts'
+import { duckdbDialect } from './duckdb/index.ts'
 import { postgresDialect } from './postgres/index.ts'
 import { sqliteDialect } from './sqlite/index.ts'
 
@@ -6,7 +7,7 @@ import { sqliteDialect } from './sqlite/index.ts'
  * Every database the pipeline loads into, looked up by the scheme of the destination URL. Adding
  * one is a new folder (see dialect.ts for what it supplies) and one line here.
  */
-export const DESTINATION_DIALECTS = [sqliteDialect, postgresDialect] as const
+export const DESTINATION_DIALECTS = [sqliteDialect, postgresDialect, duckdbDialect] as const
 
 /** The registry's names: `Destination.dialect`, `DestinationTarget.kind`. */
 export type DestinationKind = (typeof DESTINATION_DIALECTS)[number]['name']

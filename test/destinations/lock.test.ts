@@ -59,7 +59,31 @@ for (const dc of destinationCases()) {
       await a.unlock()
     })
 
-    it('is released when the holding process is killed', async () => {
+    // DuckDB lets one process open a file at all (an OS file lock held while it is open): a second
+    // process fails at prepare() with the one-line locked error naming the holder's pid.
+    it.runIf(dc.kind === 'duckdb')('refuses a second process at open, naming its pid, until the holder is killed', async () => {
+      const url = dc.freshUrl()
+      const child = await lockingChild(url)
+      try {
+        const err = (await openPrepared(url).catch((e: unknown) => e)) as Error & { code: string; exitCode: number }
+        expect(err).toMatchObject({ code: 'ERR_DESTINATION_LOCKED', exitCode: 1 })
+        expect(err.message).toContain(`pid ${child.pid}`)
+        expect(err.message).toContain('open in another process')
+        expect(err.message.split('\n')).toHaveLength(1)
+        child.kill('SIGKILL')
+        await once(child, 'exit')
+        const d = await open(url)
+        const started = Date.now()
+        await d.lock({ waitMs: 10_000, owner: 'survivor' })
+        expect(Date.now() - started).toBeLessThan(5000)
+        // the killed holder's load is closed as abandoned, its lock row replaced
+        expect(await d.readLoads()).toEqual([])
+      } finally {
+        child.kill('SIGKILL')
+      }
+    })
+
+    it.skipIf(dc.kind === 'duckdb')('is released when the holding process is killed', async () => {
       const url = dc.freshUrl()
       const d = await open(url)
       const child = await lockingChild(url)

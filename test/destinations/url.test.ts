@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync } from 'node:fs'
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
@@ -13,6 +13,8 @@ describe('destination URLs', () => {
     ['sqlite:///var/lib/okta.db', { kind: 'sqlite', path: '/var/lib/okta.db' }],
     ['postgres://u:p%40ss@db.example:5433/okta', { kind: 'postgres', schema: 'okta', displayName: 'postgres://u@db.example:5433/okta?schema=okta' }],
     ['postgresql://u:secret@h/db?schema=analytics&sslmode=require', { kind: 'postgres', schema: 'analytics', displayName: 'postgres://u@h/db?sslmode=require&schema=analytics' }],
+    ['duckdb:./okta.duckdb', { kind: 'duckdb', path: './okta.duckdb', schema: 'main', displayName: 'duckdb:./okta.duckdb' }],
+    ['duckdb:///var/lib/okta.duckdb?schema=okta', { kind: 'duckdb', path: '/var/lib/okta.duckdb', schema: 'okta', displayName: 'duckdb:/var/lib/okta.duckdb?schema=okta' }],
   ])('parses %s', (url, expected) => {
     expect(parseDestinationUrl(url)).toMatchObject(expected)
   })
@@ -33,6 +35,11 @@ describe('destination URLs', () => {
     'postgres://u:hunter2@[bad/db',
     'postgres://u:hunter2@h/db?schema=',
     'postgres://u:hunter2@h/db?schema=pg_catalog',
+    'duckdb:',
+    'duckdb::memory:',
+    'duckdb:/p/q.duckdb?access_mode=read_only',
+    'duckdb:/p/q.duckdb?schema=',
+    'duckdb:/p/q.duckdb?schema=information_schema',
   ])('rejects %s as a usage error without the password', (url) => {
     let err: unknown
     try {
@@ -77,11 +84,28 @@ describe('unreachable destinations', () => {
     expect(err.message).not.toContain('pw-should-not-leak')
   })
 
-  it('sqlite: a directory that does not exist', async () => {
+  it.each(['sqlite', 'duckdb'])('%s: a directory that does not exist', async (kind) => {
     const dir = mkdtempSync(join(tmpdir(), 'okta-elt-url-'))
     try {
-      const d = openDestination(`sqlite:${join(dir, 'missing', 'okta.db')}`)
-      await expect(d.prepare()).rejects.toMatchObject({ code: 'ERR_DESTINATION_UNREACHABLE', exitCode: 2 })
+      const d = openDestination(`${kind}:${join(dir, 'missing', 'okta.db')}`)
+      const err = (await d.prepare().catch((e: unknown) => e)) as Error
+      expect(err).toMatchObject({ code: 'ERR_DESTINATION_UNREACHABLE', exitCode: 2 })
+      expect(err.message.split('\n')).toHaveLength(1)
+      await d.close()
+    } finally {
+      rmSync(dir, { recursive: true, force: true })
+    }
+  })
+
+  it('duckdb: a file that is not a DuckDB database', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'okta-elt-url-'))
+    try {
+      const file = join(dir, 'notes.txt')
+      writeFileSync(file, 'not a database\n'.repeat(1000))
+      const d = openDestination(`duckdb:${file}`)
+      const err = (await d.prepare().catch((e: unknown) => e)) as Error
+      expect(err).toMatchObject({ code: 'ERR_DESTINATION_UNREACHABLE', exitCode: 2 })
+      expect(err.message).toContain('not a valid DuckDB database file')
       await d.close()
     } finally {
       rmSync(dir, { recursive: true, force: true })
