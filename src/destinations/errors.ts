@@ -27,6 +27,16 @@ export class DestinationWriteError extends OktaEltError {
   }
 }
 
+/**
+ * The destination the run opened is no longer the one the user will read (its file deleted or
+ * replaced mid-run): what was committed since is not there, so the run must not report it.
+ */
+export class DestinationGoneError extends OktaEltError {
+  constructor(message: string) {
+    super('ERR_DESTINATION_GONE', message, { exitCode: 1 })
+  }
+}
+
 /** A schema change the destination cannot apply (e.g. a narrowing, or a table it never created). */
 export class DestinationSchemaError extends OktaEltError {
   constructor(message: string) {

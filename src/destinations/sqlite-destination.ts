@@ -1,9 +1,10 @@
+import { statSync } from 'node:fs'
 import Database from 'better-sqlite3'
 import { Kysely, SqliteDialect, sql } from 'kysely'
 import type { CompiledQuery, RawBuilder } from 'kysely'
 import type { ColumnDef, ColumnType, RowBatch, RowValue, TableDef } from '../schema/types.ts'
-import type { DestinationCapabilities, WriteMode } from './destination.ts'
-import { DestinationSchemaError, DestinationUnreachableError, driverReason } from './errors.ts'
+import type { DestinationCapabilities, LoadResult, WriteMode } from './destination.ts'
+import { DestinationSchemaError, DestinationGoneError, DestinationUnreachableError, driverReason } from './errors.ts'
 import { quoteIdent } from './identifiers.ts'
 import type { LiveTable } from './live-schema.ts'
 import type { MetaDb } from './meta-db.ts'
@@ -60,6 +61,12 @@ interface RowShape {
  * Lock: `BEGIN IMMEDIATE` held on a separate connection to a sidecar `<db>.lock` file. The OS
  * drops the file lock when the holding process dies, however it dies, so a crashed run can never
  * block the next one. `:memory:` databases are private to their connection and need no lock.
+ *
+ * Identity: an open SQLite handle keeps writing into its inode after the file (or its directory)
+ * is deleted or replaced, and every commit "succeeds" into a file nobody can open again. So the
+ * device and inode of the path are recorded at open and compared before and after every commit
+ * and after each load's outcome is written (one `stat`, microseconds): a mismatch fails the
+ * commit (`ERR_DESTINATION_GONE`, exit 1) instead of reporting rows that are not on disk.
  */
 export class SqliteDestination extends SqlDestination {
   readonly dialect = 'sqlite' as const
@@ -70,6 +77,8 @@ export class SqliteDestination extends SqlDestination {
   #lockDb: Db | null = null
   readonly #statements = new Map<string, Statement>()
   readonly #shapes = new Map<string, RowShape>()
+  /** The file that was opened (device + inode), or null for `:memory:`. */
+  #identity: { dev: number; ino: number } | null = null
 
   constructor(path: string, displayName: string, opts: DestinationOptions = {}) {
     super(displayName, opts)
@@ -91,6 +100,8 @@ export class SqliteDestination extends SqlDestination {
       // copies each page once. Checkpointing every 16k pages (64 MiB of WAL) instead of SQLite's
       // 1k cuts those copies and their fsyncs (bench: full load ~15-40% faster at 50k users).
       this.#db.pragma('wal_autocheckpoint = 16384')
+      // The file exists now (opening created it): this is the inode every commit must still reach.
+      if (!this.#memory) this.#identity = fileIdentity(this.#path)
     } catch (err) {
       this.#db?.close()
       this.#db = null
@@ -153,16 +164,43 @@ export class SqliteDestination extends SqlDestination {
         return { rows: [], affected: stmt.run(params).changes }
       },
     }
+    this.#assertSameFile()
     // IMMEDIATE takes the write lock up front (waiting up to the busy timeout), so the transaction
     // cannot fail half way because another connection started writing.
     db.exec('BEGIN IMMEDIATE')
     try {
       const result = await fn(tx)
       db.exec('COMMIT')
+      // After COMMIT too: the file may have gone while the transaction was open.
+      this.#assertSameFile()
       return result
     } catch (err) {
       if (db.inTransaction) db.exec('ROLLBACK')
       throw err
+    }
+  }
+
+  /** A load's outcome is only true if the file it was written to is still the destination. */
+  override async finishLoad(result: LoadResult): Promise<void> {
+    await super.finishLoad(result)
+    this.#assertSameFile()
+  }
+
+  /** Throws when the path no longer leads to the file opened (deleted, directory removed, replaced). */
+  #assertSameFile(): void {
+    const opened = this.#identity
+    if (opened === null) return
+    let now: { dev: number; ino: number } | null
+    try {
+      now = fileIdentity(this.#path)
+    } catch {
+      now = null
+    }
+    if (now === null) {
+      throw new DestinationGoneError(`${this.displayName} is gone: the file was deleted (or its directory removed) during the run; the rows committed since are lost`)
+    }
+    if (now.dev !== opened.dev || now.ino !== opened.ino) {
+      throw new DestinationGoneError(`${this.displayName} was replaced during the run: the path no longer leads to the file the run opened; the rows committed since are not in it`)
     }
   }
 
@@ -318,6 +356,11 @@ export class SqliteDestination extends SqlDestination {
     if (lockDb.inTransaction) lockDb.exec('ROLLBACK')
     lockDb.close()
   }
+}
+
+function fileIdentity(path: string): { dev: number; ino: number } {
+  const st = statSync(path)
+  return { dev: st.dev, ino: st.ino }
 }
 
 function affinity(type: ColumnType): 'INTEGER' | 'REAL' | 'TEXT' {

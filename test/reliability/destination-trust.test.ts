@@ -4,12 +4,13 @@
  * destination that refuses writes, a least-privilege Postgres role, and `status` never writing.
  * The CLI runs as a real subprocess, against the simulator and real SQLite files / Postgres.
  */
-import { existsSync, readdirSync } from 'node:fs'
+import { existsSync, mkdirSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs'
+import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { startSimulator } from '../../src/simulator/index.ts'
 import type { Simulator } from '../../src/simulator/types.ts'
 import { postgresUrl } from '../helpers/postgres.ts'
-import { runCliProcess, tempDir } from './helpers.ts'
+import { runCliProcess, startCli, tempDir } from './helpers.ts'
 
 const TOKEN = 'desttrust-token-0a1b2c3d4e5f'
 let sim: Simulator
@@ -60,5 +61,38 @@ describe('destination URLs that would keep nothing or be misread (exit 2, one li
     const exit = await runOnce(`sqlite:${tmp.dir}/plain.db`)
     expect(exit.code, exit.stderr).toBe(0)
     expect(existsSync(`${tmp.dir}/plain.db`)).toBe(true)
+  })
+})
+
+describe('a SQLite file that goes away mid-run is never reported as loaded', () => {
+  /** Starts a run whose first users commit holds its transaction open, and acts on the file then. */
+  async function runAndMeddle(name: string, meddle: (dir: string, file: string) => void) {
+    const dir = join(tmp.dir, name)
+    mkdirSync(dir)
+    const file = join(dir, 'okta.db')
+    const run = startCli(['run', '--destination', `sqlite:${file}`], {
+      env: { OKTA_API_TOKEN: TOKEN, OKTA_ORG_URL: sim.url, OKTA_ELT_TEST_KILL_AT: 'users:1:stall:1500' },
+      cwd: tmp.dir,
+    })
+    expect(await run.waitFor((l) => l.includes('holding the users batch 1 transaction open'))).not.toBeNull()
+    meddle(dir, file)
+    const exit = await run.done
+    return { ...exit, last: exit.stderr.trimEnd().split('\n').at(-1) ?? '' }
+  }
+
+  it('its directory deleted: exit 1, the line names the file and says it is gone', async () => {
+    const exit = await runAndMeddle('deleted', (dir) => rmSync(dir, { recursive: true, force: true }))
+    expect(exit.code, exit.stderr).toBe(1)
+    expect(exit.last).toMatch(/^okta-elt: run failed: users: sqlite:\S+deleted\/okta\.db is gone: the file was deleted \(or its directory removed\) during the run/)
+    expect(exit.stdout).not.toMatch(/succeeded/)
+  })
+
+  it('the file replaced by another one: exit 1, "replaced"', async () => {
+    const exit = await runAndMeddle('replaced', (_dir, file) => {
+      renameSync(file, `${file}.moved`)
+      writeFileSync(file, '')
+    })
+    expect(exit.code, exit.stderr).toBe(1)
+    expect(exit.last).toMatch(/^okta-elt: run failed: users: sqlite:\S+okta\.db was replaced during the run/)
   })
 })
