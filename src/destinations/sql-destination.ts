@@ -16,7 +16,7 @@ import type {
   LoadStatus,
   WriteMode,
 } from './destination.ts'
-import { DestinationLockedError, DestinationSchemaError, DestinationWriteError, driverReason } from './errors.ts'
+import { DestinationLockedError, DestinationSchemaError, DestinationWriteError, driverReason, setupFailure } from './errors.ts'
 import { liveTable, SchemaWorkspace } from './live-schema.ts'
 import { Mutex } from './mutex.ts'
 import type { LiveTable } from './live-schema.ts'
@@ -121,7 +121,7 @@ export abstract class SqlDestination implements Destination {
       } catch (err) {
         // Whatever opened before the failure (a pool, a migration half done) must not keep the process alive.
         await this.closeConnections().catch(() => {})
-        throw err
+        throw setupFailure(this.displayName, err)
       }
       this.#prepared = true
     })

@@ -1,10 +1,11 @@
-import { statSync } from 'node:fs'
+import { accessSync, constants as fsConstants, existsSync, statSync } from 'node:fs'
+import { basename, dirname, resolve } from 'node:path'
 import Database from 'better-sqlite3'
 import { Kysely, SqliteDialect, sql } from 'kysely'
 import type { CompiledQuery, RawBuilder } from 'kysely'
 import type { ColumnDef, ColumnType, RowBatch, RowValue, TableDef } from '../schema/types.ts'
 import type { DestinationCapabilities, LoadResult, WriteMode } from './destination.ts'
-import { DestinationSchemaError, DestinationGoneError, DestinationUnreachableError, driverReason } from './errors.ts'
+import { DestinationSchemaError, DestinationGoneError, DestinationNotWritableError, DestinationUnreachableError, driverReason } from './errors.ts'
 import { quoteIdent } from './identifiers.ts'
 import type { LiveTable } from './live-schema.ts'
 import type { MetaDb } from './meta-db.ts'
@@ -90,6 +91,12 @@ export class SqliteDestination extends SqlDestination {
   }
 
   protected async open(): Promise<void> {
+    if (!this.#memory) {
+      // Before SQLite tries: its own words ("attempt to write a readonly database", "unable to
+      // open database file") name neither the file nor what is missing.
+      const problem = writeAccessProblem(this.#path)
+      if (problem !== null) throw new DestinationNotWritableError(this.displayName, problem)
+    }
     try {
       this.#db = new Database(this.#path, { timeout: BUSY_TIMEOUT_MS })
       if (!this.#memory) this.#db.pragma('journal_mode = WAL')
@@ -355,6 +362,53 @@ export class SqliteDestination extends SqlDestination {
     if (lockDb === null) return
     if (lockDb.inTransaction) lockDb.exec('ROLLBACK')
     lockDb.close()
+  }
+}
+
+/**
+ * Why this user cannot write the database at `path`, or null. SQLite needs read-write access to
+ * the file and to the directory, where it creates `<db>-wal` and `<db>-shm` at every open (and we
+ * create `<db>.lock`). `access(2)` answers for the real user and sees what a mode cannot say: an
+ * immutable or append-only file (EPERM, even for root) and a read-only mount (EROFS).
+ * A directory that does not exist is left to the open, which reports it as unreachable.
+ */
+function writeAccessProblem(path: string): string | null {
+  const file = resolve(path)
+  const dir = dirname(file)
+  if (!existsSync(dir)) return null
+  const name = basename(file)
+  const dirProblem = accessProblem(dir, fsConstants.W_OK | fsConstants.X_OK)
+  if (dirProblem !== null) {
+    return `the directory ${dir} is ${dirProblem}; SQLite creates ${name}-wal and ${name}-shm there (and okta-elt ${name}.lock), so the user running okta-elt needs write access to it`
+  }
+  for (const f of [file, `${file}-wal`, `${file}-shm`, `${file}.lock`]) {
+    if (!existsSync(f)) continue
+    const problem = accessProblem(f, fsConstants.R_OK | fsConstants.W_OK)
+    if (problem !== null) return `${f} is ${problem}; okta-elt needs to read and write it`
+  }
+  return null
+}
+
+function accessProblem(path: string, mode: number): string | null {
+  try {
+    accessSync(path, mode)
+    return null
+  } catch (err) {
+    const code = (err as { code?: string }).code
+    if (code === 'EPERM') return 'immutable or append-only (chattr +i / +a: see lsattr)'
+    if (code === 'EROFS') return 'on a read-only file system'
+    if (code === 'EACCES') {
+      const uid = process.getuid?.()
+      let mode = ''
+      try {
+        const st = statSync(path)
+        mode = `: mode ${(st.mode & 0o777).toString(8).padStart(4, '0')}, owner uid ${st.uid}`
+      } catch {
+        // Not even stat-able: the message without the mode is still right.
+      }
+      return `not writable by this user${uid === undefined ? '' : ` (uid ${uid})`}${mode}`
+    }
+    return `not accessible (${code ?? driverReason(err)})`
   }
 }
 

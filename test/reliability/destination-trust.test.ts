@@ -4,13 +4,15 @@
  * destination that refuses writes, a least-privilege Postgres role, and `status` never writing.
  * The CLI runs as a real subprocess, against the simulator and real SQLite files / Postgres.
  */
+import { execFileSync } from 'node:child_process'
 import { existsSync, mkdirSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { startSimulator } from '../../src/simulator/index.ts'
 import type { Simulator } from '../../src/simulator/types.ts'
-import { postgresUrl } from '../helpers/postgres.ts'
-import { runCliProcess, startCli, tempDir } from './helpers.ts'
+import pg from 'pg'
+import { dropSchema, postgresUrl, uniqueSchema, withSchema } from '../helpers/postgres.ts'
+import { runCliProcess, startCli, tempDir, withReader } from './helpers.ts'
 
 const TOKEN = 'desttrust-token-0a1b2c3d4e5f'
 let sim: Simulator
@@ -25,13 +27,29 @@ afterAll(async () => {
   tmp?.cleanup()
 })
 
-/** Exit code and the one stderr line of `okta-elt run` against `destination`. */
-async function runOnce(destination: string, extraEnv: Record<string, string> = {}) {
-  const exit = await runCliProcess(['run', '--destination', destination], {
-    env: { OKTA_API_TOKEN: TOKEN, OKTA_ORG_URL: sim.url, ...extraEnv },
+/** `okta-elt run [flags] --destination URL`; `lines` are stderr's lines, `last` the final one. */
+async function runOnce(destination: string, flags: string[] = []) {
+  const exit = await runCliProcess(['run', ...flags, '--destination', destination], {
+    env: { OKTA_API_TOKEN: TOKEN, OKTA_ORG_URL: sim.url },
     cwd: tmp.dir,
   })
-  return { ...exit, lines: exit.stderr.trimEnd().split('\n') }
+  const lines = exit.stderr.trimEnd().split('\n')
+  return { ...exit, lines, last: lines.at(-1) ?? '' }
+}
+
+/** Whether this machine lets us set the immutable attribute (root on ext4/xfs/btrfs; not tmpfs or overlay). */
+function chattrWorks(): boolean {
+  const probe = tempDir()
+  try {
+    const f = probe.write('probe', '')
+    execFileSync('chattr', ['+i', f], { stdio: 'ignore' })
+    execFileSync('chattr', ['-i', f], { stdio: 'ignore' })
+    return true
+  } catch {
+    return false
+  } finally {
+    probe.cleanup()
+  }
 }
 
 describe('destination URLs that would keep nothing or be misread (exit 2, one line, nothing created)', () => {
@@ -94,5 +112,98 @@ describe('a SQLite file that goes away mid-run is never reported as loaded', () 
     })
     expect(exit.code, exit.stderr).toBe(1)
     expect(exit.last).toMatch(/^okta-elt: run failed: users: sqlite:\S+okta\.db was replaced during the run/)
+  })
+})
+
+
+/**
+ * Tests run as root, for whom a 0444 mode or a 0555 directory does not stop writes; the immutable
+ * attribute does (for root too), and `access(2)` reports it as EPERM. The EACCES wording (mode and
+ * owner, for a non-root user) is not exercised here.
+ */
+describe.runIf(chattrWorks())('a SQLite destination that refuses writes (exit 2, one line naming the file)', () => {
+  async function withImmutable(name: string, target: (dir: string, file: string) => string, fn: (file: string) => Promise<void>) {
+    const dir = join(tmp.dir, name)
+    mkdirSync(dir)
+    const file = join(dir, 'okta.db')
+    expect((await runOnce(`sqlite:${file}`)).code).toBe(0)
+    const flagged = target(dir, file)
+    execFileSync('chattr', ['+i', flagged])
+    try {
+      await fn(file)
+    } finally {
+      execFileSync('chattr', ['-i', flagged])
+    }
+  }
+
+  it('an immutable database file', async () => {
+    await withImmutable('immutable-file', (_d, f) => f, async (file) => {
+      const exit = await runOnce(`sqlite:${file}`)
+      expect(exit.code, exit.stderr).toBe(2)
+      expect(exit.lines, exit.stderr).toHaveLength(1)
+      expect(exit.lines[0]).toBe(`okta-elt: destination sqlite:${file} is not writable: ${file} is immutable or append-only (chattr +i / +a: see lsattr); okta-elt needs to read and write it`)
+    })
+  })
+
+  it('a directory where SQLite cannot create its -wal file', async () => {
+    await withImmutable('immutable-dir', (d) => d, async (file) => {
+      const exit = await runOnce(`sqlite:${file}`)
+      expect(exit.code, exit.stderr).toBe(2)
+      expect(exit.lines, exit.stderr).toHaveLength(1)
+      expect(exit.lines[0]).toMatch(/^okta-elt: destination sqlite:\S+ is not writable: the directory \S+immutable-dir is immutable or append-only .*okta\.db-wal and okta\.db-shm there/)
+    })
+  })
+})
+
+describe.runIf(postgresUrl() !== null)('a Postgres statement timeout (exit 1, names the destination, keeps what committed)', () => {
+  const schemas: string[] = []
+  afterAll(async () => {
+    for (const s of schemas) await dropSchema(postgresUrl()!, s)
+  })
+
+  /** A loaded schema, a URL for it with a 1 s statement_timeout, and a session holding `table` locked. */
+  async function lockedWhileRunning(table: string, fn: (url: string, plain: string) => Promise<void>, loaded?: (plain: string) => Promise<void>) {
+    const schema = uniqueSchema('dt_timeout')
+    schemas.push(schema)
+    const plain = withSchema(postgresUrl()!, schema)
+    expect((await runOnce(plain)).code).toBe(0)
+    await loaded?.(plain)
+    const u = new URL(plain)
+    u.searchParams.set('options', '-c statement_timeout=1000')
+    const blocker = new pg.Client({ connectionString: postgresUrl()! })
+    await blocker.connect()
+    try {
+      await blocker.query('begin')
+      await blocker.query(`lock table "${schema}"."${table}" in access exclusive mode`)
+      await fn(u.toString(), plain)
+    } finally {
+      await blocker.query('rollback').catch(() => {})
+      await blocker.end()
+    }
+  }
+
+  it('during a commit: that resource fails with "statement timeout", the others load, committed rows stay', async () => {
+    let plainUrl = ''
+    let before: unknown
+    await lockedWhileRunning('users', async (url, plain) => {
+      plainUrl = plain
+      const exit = await runOnce(url, ['--full-refresh'])
+      expect(exit.code, exit.stderr).toBe(1)
+      expect(exit.last).toMatch(/^okta-elt: run failed: users: commit of a users batch to postgres:\/\/\S+schema=dt_timeout_\w+ failed: statement timeout: the server cancelled a statement that ran longer than its statement_timeout .*ALTER ROLE/)
+      expect(exit.last).not.toMatch(/more failed/)
+    }, async (plain) => {
+      before = await withReader(plain, (r) => r.all("select count(*) as n, string_agg(_load_id, ',' order by _load_id) as loads from users"))
+    })
+    // The lock released: the rows of the first run are all there, untouched by the failed commit.
+    expect(await withReader(plainUrl, (r) => r.all("select count(*) as n, string_agg(_load_id, ',' order by _load_id) as loads from users"))).toEqual(before)
+  })
+
+  it('while preparing the destination: one line naming it, not "unexpected error"', async () => {
+    await lockedWhileRunning('_okta_elt_columns', async (url) => {
+      const exit = await runOnce(url)
+      expect(exit.code, exit.stderr).toBe(1)
+      expect(exit.lines, exit.stderr).toHaveLength(1)
+      expect(exit.lines[0]).toMatch(/^okta-elt: cannot prepare destination postgres:\/\/\S+schema=dt_timeout_\w+: statement timeout: /)
+    })
   })
 })
