@@ -7,7 +7,7 @@ import pg from 'pg'
 import pgCopy from 'pg-copy-streams'
 import type { ColumnDef, ColumnType, RowBatch, RowValue, TableDef } from '../schema/types.ts'
 import type { WriteMode } from './destination.ts'
-import { DestinationSchemaError, DestinationUnreachableError, driverReason } from './errors.ts'
+import { DestinationNotWritableError, DestinationSchemaError, DestinationUnreachableError, driverReason } from './errors.ts'
 import { qualify, quoteIdent } from './identifiers.ts'
 import type { LiveTable } from './live-schema.ts'
 import type { MetaDb } from './meta-db.ts'
@@ -126,13 +126,7 @@ export class PostgresDestination extends SqlDestination {
 
   protected async open(): Promise<void> {
     this.#writer = await this.#connect('okta-elt writer')
-    try {
-      await this.#writer.query(`create schema if not exists ${quoteIdent(this.#schema)}`)
-    } catch (err) {
-      // Two processes creating the schema at once: the loser sees a unique violation; fine.
-      const code = (err as { code?: string }).code
-      if (code !== '23505' && code !== '42P06') throw err
-    }
+    await this.#ensureSchema(this.#writer)
     this.#pool = new pg.Pool({ ...this.#clientConfig('okta-elt'), max: 3 })
     this.#pool.on('error', (err) => {
       this.logger({ level: 'warn', event: 'destination.connection_error', msg: `postgres pool error: ${driverReason(err)}` })
@@ -147,6 +141,31 @@ export class PostgresDestination extends SqlDestination {
       }),
     })
     await migrateToLatest(this.#kysely.withSchema(this.#schema), { dialect: 'postgres' }, this.#schema)
+  }
+
+  /**
+   * Creates the schema only when it is missing: `CREATE SCHEMA IF NOT EXISTS` checks privileges
+   * before existence, so it needs `CREATE` on the database even for a schema a DBA pre-created
+   * and granted (`USAGE, CREATE`) to a least-privilege role.
+   */
+  async #ensureSchema(client: pg.Client): Promise<void> {
+    const found = await client.query('select 1 from pg_catalog.pg_namespace where nspname = $1', [this.#schema])
+    if ((found.rowCount ?? 0) > 0) return
+    try {
+      await client.query(`create schema if not exists ${quoteIdent(this.#schema)}`)
+    } catch (err) {
+      // Two processes creating the schema at once: the loser sees a unique violation; fine.
+      const code = (err as { code?: string }).code
+      if (code === '23505' || code === '42P06') return
+      if (code === '42501') {
+        throw new DestinationNotWritableError(
+          this.displayName,
+          `${driverReason(err)}: schema ${this.#schema} does not exist and this role may not create it; create it and GRANT USAGE, CREATE ON SCHEMA ${quoteIdent(this.#schema)} to the role`,
+          err,
+        )
+      }
+      throw err
+    }
   }
 
   protected async closeConnections(): Promise<void> {

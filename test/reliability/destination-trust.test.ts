@@ -207,3 +207,59 @@ describe.runIf(postgresUrl() !== null)('a Postgres statement timeout (exit 1, na
     })
   })
 })
+
+/**
+ * A DBA's least-privilege role: `USAGE, CREATE` on a schema made for it, nothing on the database
+ * beyond PUBLIC's defaults (`CONNECT`, `TEMPORARY`). Today's code ran `CREATE SCHEMA IF NOT EXISTS`
+ * unconditionally, which needs `CREATE` on the database even when the schema exists.
+ */
+describe.runIf(postgresUrl() !== null)('least privilege on Postgres', () => {
+  const role = uniqueSchema('dt_role')
+  const schema = uniqueSchema('dt_lp')
+  let admin: pg.Client
+
+  beforeAll(async () => {
+    admin = new pg.Client({ connectionString: postgresUrl()! })
+    await admin.connect()
+    const db = (await admin.query<{ db: string }>('select current_database() as db')).rows[0]!.db
+    await admin.query(`create role "${role}" login`)
+    await admin.query(`revoke create on database "${db}" from public`)
+    await admin.query(`revoke all on database "${db}" from "${role}"`)
+    await admin.query(`create schema "${schema}"`)
+    await admin.query(`grant usage, create on schema "${schema}" to "${role}"`)
+  })
+  afterAll(async () => {
+    await admin.query(`drop schema if exists "${schema}" cascade`)
+    await admin.query(`drop owned by "${role}"`).catch(() => {})
+    await admin.query(`drop role if exists "${role}"`)
+    await admin.end()
+  })
+
+  function asRole(): string {
+    const u = new URL(withSchema(postgresUrl()!, schema))
+    u.username = role
+    u.password = ''
+    return u.toString()
+  }
+
+  it('a role with only USAGE, CREATE on a pre-created schema loads everything, twice', async () => {
+    const first = await runOnce(asRole())
+    expect(first.code, first.stderr).toBe(0)
+    const second = await runOnce(asRole())
+    expect(second.code, second.stderr).toBe(0)
+    const [row] = (await admin.query<{ n: string; owner: string }>(`select count(*)::text as n, min(tableowner) as owner from pg_tables where schemaname = $1`, [schema])).rows
+    expect(Number(row!.n)).toBeGreaterThanOrEqual(7)
+    expect(row!.owner).toBe(role)
+    const users = (await admin.query<{ n: string }>(`select count(*)::text as n from "${schema}".users`)).rows[0]!.n
+    expect(Number(users)).toBe(30)
+  })
+
+  it('without CREATE on the database, a missing schema is one line naming the privilege (exit 2)', async () => {
+    const u = new URL(asRole())
+    u.searchParams.set('schema', `${schema}_missing`)
+    const exit = await runOnce(u.toString())
+    expect(exit.code, exit.stderr).toBe(2)
+    expect(exit.lines, exit.stderr).toHaveLength(1)
+    expect(exit.lines[0]).toMatch(/^okta-elt: destination postgres:\/\/\S+ is not writable: permission denied for database \w+: schema dt_lp_\w+_missing does not exist and this role may not create it; create it and GRANT USAGE, CREATE ON SCHEMA/)
+  })
+})
