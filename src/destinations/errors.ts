@@ -31,6 +31,17 @@ export class DestinationNotWritableError extends OktaEltError {
   }
 }
 
+/**
+ * A read-only open (`status`) found no okta-elt destination there: no SQLite file, no Postgres
+ * schema, or no okta-elt metadata in it. Exit 2: the URL points at the wrong place, or no run
+ * has written it yet. The read-only open never creates it.
+ */
+export class DestinationMissingError extends OktaEltError {
+  constructor(destination: string, reason: string) {
+    super('ERR_DESTINATION_MISSING', `no such destination ${destination}: ${reason}`, { exitCode: 2 })
+  }
+}
+
 /** Preparing a reachable destination (schema, migrations, reading its metadata) failed otherwise. */
 export class DestinationSetupError extends OktaEltError {
   constructor(destination: string, reason: string, cause?: unknown) {

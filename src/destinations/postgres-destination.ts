@@ -7,11 +7,11 @@ import pg from 'pg'
 import pgCopy from 'pg-copy-streams'
 import type { ColumnDef, ColumnType, RowBatch, RowValue, TableDef } from '../schema/types.ts'
 import type { WriteMode } from './destination.ts'
-import { DestinationNotWritableError, DestinationSchemaError, DestinationUnreachableError, driverReason } from './errors.ts'
+import { DestinationMissingError, DestinationNotWritableError, DestinationSchemaError, DestinationUnreachableError, driverReason } from './errors.ts'
 import { qualify, quoteIdent } from './identifiers.ts'
 import type { LiveTable } from './live-schema.ts'
 import type { MetaDb } from './meta-db.ts'
-import { migrateToLatest } from './migrations.ts'
+import { assertMigrated, migrateToLatest } from './migrations.ts'
 import { SqlDestination } from './sql-destination.ts'
 import type { DestinationOptions, Tx } from './sql-destination.ts'
 import { PORTABLE_CAPABILITIES } from './sqlite-destination.ts'
@@ -125,8 +125,9 @@ export class PostgresDestination extends SqlDestination {
   }
 
   protected async open(): Promise<void> {
-    this.#writer = await this.#connect('okta-elt writer')
-    await this.#ensureSchema(this.#writer)
+    this.#writer = await this.#connect(this.readOnly ? 'okta-elt reader' : 'okta-elt writer')
+    if (this.readOnly) await this.#assertSchemaExists(this.#writer)
+    else await this.#ensureSchema(this.#writer)
     this.#pool = new pg.Pool({ ...this.#clientConfig('okta-elt'), max: 3 })
     this.#pool.on('error', (err) => {
       this.logger({ level: 'warn', event: 'destination.connection_error', msg: `postgres pool error: ${driverReason(err)}` })
@@ -137,10 +138,21 @@ export class PostgresDestination extends SqlDestination {
         onCreateConnection: async (conn) => {
           await conn.executeQuery(CompiledQuery.raw(`set search_path to ${quoteIdent(this.#schema)}, public`))
           await conn.executeQuery(CompiledQuery.raw(`set time zone 'UTC'`))
+          if (this.readOnly) await conn.executeQuery(CompiledQuery.raw('set default_transaction_read_only = on'))
         },
       }),
     })
-    await migrateToLatest(this.#kysely.withSchema(this.#schema), { dialect: 'postgres' }, this.#schema)
+    if (this.readOnly) await assertMigrated(this.#kysely.withSchema(this.#schema), { dialect: 'postgres' }, this.displayName)
+    else await migrateToLatest(this.#kysely.withSchema(this.#schema), { dialect: 'postgres' }, this.#schema)
+  }
+
+  /** Read-only open: the session refuses writes, and a missing schema is reported, never created. */
+  async #assertSchemaExists(client: pg.Client): Promise<void> {
+    await client.query('set default_transaction_read_only = on')
+    const found = await client.query('select 1 from pg_catalog.pg_namespace where nspname = $1', [this.#schema])
+    if ((found.rowCount ?? 0) === 0) {
+      throw new DestinationMissingError(this.displayName, `schema ${this.#schema} does not exist (run \`okta-elt run\` first, or check ?schema=)`)
+    }
   }
 
   /**

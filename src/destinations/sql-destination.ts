@@ -31,6 +31,13 @@ export interface DestinationOptions {
    * Throwing from it rolls the whole batch back (used to prove atomicity).
    */
   beforeCommit?: (batch: CommitBatch) => void | Promise<void>
+  /**
+   * Open for reading only (`okta-elt status`): never creates the SQLite file or the Postgres
+   * schema, runs no migrations, takes no lock, and the connection itself refuses writes (SQLite
+   * read-only handle, Postgres `default_transaction_read_only`). A destination that is not there
+   * is a `DestinationMissingError` (exit 2).
+   */
+  readOnly?: boolean
 }
 
 /** One statement inside the open transaction, on the connection that owns it. */
@@ -61,6 +68,8 @@ export abstract class SqlDestination implements Destination {
   readonly displayName: string
   protected readonly logger: Logger
   readonly #beforeCommit: DestinationOptions['beforeCommit']
+  /** See `DestinationOptions.readOnly`. */
+  protected readonly readOnly: boolean
   #tables = new Map<string, LiveTable>()
   #prepared = false
   #closed = false
@@ -71,6 +80,7 @@ export abstract class SqlDestination implements Destination {
     this.displayName = displayName
     this.logger = opts.logger ?? silentLogger
     this.#beforeCommit = opts.beforeCommit
+    this.readOnly = opts.readOnly ?? false
   }
 
   // ---- what each database supplies -------------------------------------------------------
@@ -142,6 +152,8 @@ export abstract class SqlDestination implements Destination {
   // ---- lock --------------------------------------------------------------------------------
 
   async lock(opts: { waitMs: number; owner: string }): Promise<void> {
+    // Taking the lock writes (the holder row, abandoned loads, SQLite's lock file).
+    if (this.readOnly) throw new Error(`${this.displayName} was opened read-only and cannot be locked`)
     const deadline = Date.now() + Math.max(0, opts.waitMs)
     let announced = false
     for (;;) {

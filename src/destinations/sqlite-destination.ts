@@ -5,11 +5,11 @@ import { Kysely, SqliteDialect, sql } from 'kysely'
 import type { CompiledQuery, RawBuilder } from 'kysely'
 import type { ColumnDef, ColumnType, RowBatch, RowValue, TableDef } from '../schema/types.ts'
 import type { DestinationCapabilities, LoadResult, WriteMode } from './destination.ts'
-import { DestinationSchemaError, DestinationGoneError, DestinationNotWritableError, DestinationUnreachableError, driverReason } from './errors.ts'
+import { DestinationSchemaError, DestinationGoneError, DestinationMissingError, DestinationNotWritableError, DestinationUnreachableError, driverReason } from './errors.ts'
 import { quoteIdent } from './identifiers.ts'
 import type { LiveTable } from './live-schema.ts'
 import type { MetaDb } from './meta-db.ts'
-import { migrateToLatest } from './migrations.ts'
+import { assertMigrated, migrateToLatest } from './migrations.ts'
 import { SqlDestination } from './sql-destination.ts'
 import type { DestinationOptions, Tx } from './sql-destination.ts'
 import { PARENT_ID, isManagedColumn } from './system-columns.ts'
@@ -91,6 +91,7 @@ export class SqliteDestination extends SqlDestination {
   }
 
   protected async open(): Promise<void> {
+    if (this.readOnly) return this.#openReadOnly()
     if (!this.#memory) {
       // Before SQLite tries: its own words ("attempt to write a readonly database", "unable to
       // open database file") name neither the file nor what is missing.
@@ -116,6 +117,22 @@ export class SqliteDestination extends SqlDestination {
     }
     this.#kysely = new Kysely<any>({ dialect: new SqliteDialect({ database: this.#db }) })
     await migrateToLatest(this.#kysely, { dialect: 'sqlite' })
+  }
+
+  /** `status`: a read-only handle on a file that must exist; nothing created, nothing migrated. */
+  async #openReadOnly(): Promise<void> {
+    if (this.#memory || !existsSync(this.#path)) {
+      throw new DestinationMissingError(this.displayName, 'the file does not exist (run `okta-elt run` first, or check the path)')
+    }
+    try {
+      this.#db = new Database(this.#path, { readonly: true, fileMustExist: true, timeout: BUSY_TIMEOUT_MS })
+    } catch (err) {
+      this.#db?.close()
+      this.#db = null
+      throw new DestinationUnreachableError(this.displayName, driverReason(err), err)
+    }
+    this.#kysely = new Kysely<any>({ dialect: new SqliteDialect({ database: this.#db }) })
+    await assertMigrated(this.#kysely, { dialect: 'sqlite' }, this.displayName)
   }
 
   protected async closeConnections(): Promise<void> {

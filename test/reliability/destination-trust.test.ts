@@ -5,12 +5,14 @@
  * The CLI runs as a real subprocess, against the simulator and real SQLite files / Postgres.
  */
 import { execFileSync } from 'node:child_process'
-import { existsSync, mkdirSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs'
+import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { startSimulator } from '../../src/simulator/index.ts'
 import type { Simulator } from '../../src/simulator/types.ts'
+import { sql } from 'kysely'
 import pg from 'pg'
+import { openDestination } from '../../src/destinations/index.ts'
 import { dropSchema, postgresUrl, uniqueSchema, withSchema } from '../helpers/postgres.ts'
 import { runCliProcess, startCli, tempDir, withReader } from './helpers.ts'
 
@@ -261,5 +263,106 @@ describe.runIf(postgresUrl() !== null)('least privilege on Postgres', () => {
     expect(exit.code, exit.stderr).toBe(2)
     expect(exit.lines, exit.stderr).toHaveLength(1)
     expect(exit.lines[0]).toMatch(/^okta-elt: destination postgres:\/\/\S+ is not writable: permission denied for database \w+: schema dt_lp_\w+_missing does not exist and this role may not create it; create it and GRANT USAGE, CREATE ON SCHEMA/)
+  })
+})
+
+/** `okta-elt status` (no token needed) against a destination URL. */
+async function status(destination: string) {
+  const exit = await runCliProcess(['status', '--destination', destination], { env: {}, cwd: tmp.dir })
+  return { ...exit, lines: exit.stderr.trimEnd().split('\n') }
+}
+
+describe('status is read-only', () => {
+  it('SQLite: a missing file is one line (exit 2) and is not created', async () => {
+    const file = join(tmp.dir, 'status-missing.db')
+    const exit = await status(`sqlite:${file}`)
+    expect(exit.code, exit.stderr).toBe(2)
+    expect(exit.lines, exit.stderr).toHaveLength(1)
+    expect(exit.lines[0]).toMatch(/no such (database|destination)/)
+    expect(readdirSync(tmp.dir).filter((f) => f.startsWith('status-missing'))).toEqual([])
+  })
+
+  it('SQLite: a file without okta-elt tables is one line (exit 2) and stays untouched', async () => {
+    const file = tmp.write('status-empty.db', '')
+    const exit = await status(`sqlite:${file}`)
+    expect(exit.code, exit.stderr).toBe(2)
+    expect(exit.lines, exit.stderr).toHaveLength(1)
+    expect(exit.lines[0]).toBe(`okta-elt: no such destination sqlite:${file}: it holds no okta-elt tables (run \`okta-elt run\` first, or check the destination)`)
+    expect(readFileSync(file)).toHaveLength(0)
+    expect(readdirSync(tmp.dir).filter((f) => f.startsWith('status-empty'))).toEqual(['status-empty.db'])
+  })
+
+  it.runIf(chattrWorks())('SQLite: status reads an immutable database', async () => {
+    const dir = join(tmp.dir, 'status-immutable')
+    mkdirSync(dir)
+    const file = join(dir, 'okta.db')
+    expect((await runOnce(`sqlite:${file}`)).code).toBe(0)
+    execFileSync('chattr', ['+i', file])
+    try {
+      const exit = await status(`sqlite:${file}`)
+      expect(exit.code, exit.stderr).toBe(0)
+      expect(exit.stdout).toMatch(/users\s+30\b/)
+    } finally {
+      execFileSync('chattr', ['-i', file])
+    }
+  })
+
+  describe.runIf(postgresUrl() !== null)('Postgres', () => {
+    const schemas: string[] = []
+    let admin: pg.Client
+    beforeAll(async () => {
+      admin = new pg.Client({ connectionString: postgresUrl()! })
+      await admin.connect()
+    })
+    afterAll(async () => {
+      for (const s of schemas) await admin.query(`drop schema if exists "${s}" cascade`)
+      await admin.end()
+    })
+    const fresh = (): string => {
+      const s = uniqueSchema('dt_status')
+      schemas.push(s)
+      return s
+    }
+    const tablesIn = async (schema: string): Promise<string[]> =>
+      (await admin.query<{ t: string }>('select tablename as t from pg_tables where schemaname = $1 order by 1', [schema])).rows.map((r) => r.t)
+
+    it('a schema that does not exist: one line (exit 2), and neither it nor any table is created', async () => {
+      const schema = fresh()
+      const exit = await status(withSchema(postgresUrl()!, schema))
+      expect(exit.code, exit.stderr).toBe(2)
+      expect(exit.lines, exit.stderr).toHaveLength(1)
+      expect(exit.lines[0]).toMatch(new RegExp(`^okta-elt: no such destination postgres://\\S+schema=${schema}: schema ${schema} does not exist`))
+      expect((await admin.query('select 1 from pg_namespace where nspname = $1', [schema])).rowCount).toBe(0)
+    })
+
+    it('an empty schema: one line (exit 2), no metadata tables created', async () => {
+      const schema = fresh()
+      await admin.query(`create schema "${schema}"`)
+      const exit = await status(withSchema(postgresUrl()!, schema))
+      expect(exit.code, exit.stderr).toBe(2)
+      expect(exit.lines[0]).toMatch(/it holds no okta-elt tables/)
+      expect(await tablesIn(schema)).toEqual([])
+    })
+
+    it('a loaded schema: status reads it, changes nothing, and its session refuses writes', async () => {
+      const schema = fresh()
+      const url = withSchema(postgresUrl()!, schema)
+      expect((await runOnce(url)).code).toBe(0)
+      const snapshot = async () => [await tablesIn(schema), (await admin.query(`select * from "${schema}"._okta_elt_lock`)).rows]
+      const before = await snapshot()
+      const exit = await status(url)
+      expect(exit.code, exit.stderr).toBe(0)
+      expect(exit.stdout).toMatch(/users\s+30\b/)
+      expect(await snapshot()).toEqual(before)
+      // The same read-only open, in process: a write through its connection is refused by Postgres.
+      const dest = openDestination(url, { readOnly: true })
+      try {
+        await dest.prepare()
+        await expect(sql`delete from users`.execute(dest.db)).rejects.toThrow(/read-only transaction/)
+        await expect(dest.lock({ waitMs: 0, owner: 'x' })).rejects.toThrow(/read-only/)
+      } finally {
+        await dest.close()
+      }
+    })
   })
 })
