@@ -38,6 +38,13 @@ export interface DestinationOptions {
    * Throwing from it rolls the whole batch back (used to prove atomicity).
    */
   beforeCommit?: (batch: CommitBatch) => void | Promise<void>
+  /**
+   * Open for reading only (`okta-elt status`): never creates the database file or schema, runs no
+   * migrations, takes no lock, and the connection itself refuses writes (SQLite read-only handle,
+   * Postgres `default_transaction_read_only`, DuckDB `READ_ONLY` access). A destination that is not
+   * there is a `DestinationMissingError` (exit 2).
+   */
+  readOnly?: boolean
 }
 
 /**
@@ -78,6 +85,11 @@ export interface SqlDriver {
   queryArrays(query: CompiledQuery): Promise<unknown[][]>
   /** A data table, qualified as the database needs. */
   tableRef(table: string): RawBuilder<unknown>
+  /**
+   * Throws when the database opened is no longer the one at its path (SQLite: the file deleted or
+   * replaced mid-run), so a load's outcome is never reported for rows nobody can read.
+   */
+  checkStillThere?(): void
 }
 
 /** How each column type of the schema layer is declared, bound and read back in this database. */

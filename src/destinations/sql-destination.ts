@@ -8,7 +8,7 @@ import { silentLogger } from '../util/log.ts'
 import type { CommitBatch, Destination, DestinationCapabilities, LoadRecord, LoadResult } from './destination.ts'
 import type { DestinationOptions, SqlDialect } from './dialect.ts'
 import { Committer } from './committer.ts'
-import { DestinationLockedError } from './errors.ts'
+import { DestinationLockedError, setupFailure } from './errors.ts'
 import { Ledger } from './ledger.ts'
 import { Mutex } from './mutex.ts'
 import type { DestinationKind } from './registry.ts'
@@ -38,6 +38,8 @@ export class SqlDestination implements Destination {
   readonly #committer: Committer
   readonly #reader: RowReader
   readonly #mutex = new Mutex()
+  /** See `DestinationOptions.readOnly`. */
+  readonly #readOnly: boolean
   #prepared = false
   #closed = false
   #locked = false
@@ -48,6 +50,7 @@ export class SqlDestination implements Destination {
     this.capabilities = parts.capabilities
     this.#parts = parts
     this.#logger = opts.logger ?? silentLogger
+    this.#readOnly = opts.readOnly ?? false
     const { driver, types, widening, bulk } = parts
     this.#ledger = new Ledger(() => driver.meta, types)
     this.#schema = new SchemaApplier({ driver, types, widening, displayName })
@@ -94,7 +97,7 @@ export class SqlDestination implements Destination {
       } catch (err) {
         // Whatever opened before the failure (a pool, a migration half done) must not keep the process alive.
         await this.#closeParts().catch(() => {})
-        throw err
+        throw setupFailure(this.displayName, err)
       }
       this.#prepared = true
     })
@@ -121,6 +124,8 @@ export class SqlDestination implements Destination {
   // ---- lock --------------------------------------------------------------------------------
 
   async lock(opts: { waitMs: number; owner: string }): Promise<void> {
+    // Taking the lock writes (the holder row, abandoned loads, SQLite's lock file).
+    if (this.#readOnly) throw new Error(`${this.displayName} was opened read-only and cannot be locked`)
     const deadline = Date.now() + Math.max(0, opts.waitMs)
     let announced = false
     for (;;) {
@@ -195,7 +200,11 @@ export class SqlDestination implements Destination {
   }
 
   finishLoad(result: LoadResult): Promise<void> {
-    return this.#ready(() => this.#ledger.finishLoad(result))
+    return this.#ready(async () => {
+      await this.#ledger.finishLoad(result)
+      // A load's outcome is only true if the database it was written to is still the destination.
+      this.#parts.driver.checkStillThere?.()
+    })
   }
 
   commitBatch(batch: CommitBatch): Promise<void> {

@@ -64,7 +64,8 @@ export async function statusCommand(opts: StatusCommandOptions, io: CliIo): Prom
 export async function readStatus(url: string, io: CliIo, opts: { verbose: boolean; loads: number }): Promise<StatusReport> {
   const { openDestination } = await import('../../destinations/index.ts')
   const output = createCliLogger(io, opts.verbose)
-  const destination: Destination = openDestination(url, { logger: output.logger })
+  // Read-only: status never creates, migrates or locks what it looks at (see DestinationOptions.readOnly).
+  const destination: Destination = openDestination(url, { logger: output.logger, readOnly: true })
   try {
     await destination.prepare()
     const history = await destination.readLoads({ limit: Math.max(LOAD_HISTORY, opts.loads) })

@@ -1,12 +1,13 @@
+import { existsSync } from 'node:fs'
 import type { DuckDBConnection, DuckDBInstance } from '@duckdb/node-api'
 import { Kysely, sql } from 'kysely'
 import type { CompiledQuery, RawBuilder } from 'kysely'
 import type { MigrationContext } from '../../../migrations/context.ts'
 import type { SqlDriver, Tx } from '../dialect.ts'
-import { DestinationLockedError, DestinationUnreachableError, driverReason } from '../errors.ts'
+import { DestinationLockedError, DestinationMissingError, DestinationUnreachableError, driverReason } from '../errors.ts'
 import { qualify, quoteIdent } from '../identifiers.ts'
 import type { MetaDb } from '../meta-db.ts'
-import { migrateToLatest } from '../migrations.ts'
+import { assertMigrated, migrateToLatest } from '../migrations.ts'
 import { acquireInstance, releaseInstance } from './instances.ts'
 import { DuckdbKyselyDialect } from './kysely-dialect.ts'
 import type { DuckdbTarget } from './url.ts'
@@ -33,15 +34,17 @@ export class DuckdbDriver implements SqlDriver {
   readonly #path: string
   readonly #schema: string
   readonly #displayName: string
+  readonly #readOnly: boolean
   #instance: DuckDBInstance | null = null
   #writer: DuckDBConnection | null = null
   #adhoc: DuckDBConnection | null = null
   #kysely: Kysely<any> | null = null
 
-  constructor(target: DuckdbTarget) {
+  constructor(target: DuckdbTarget, opts: { readOnly?: boolean } = {}) {
     this.#path = target.path
     this.#schema = target.schema
     this.#displayName = target.displayName
+    this.#readOnly = opts.readOnly ?? false
   }
 
   get schema(): string {
@@ -49,15 +52,20 @@ export class DuckdbDriver implements SqlDriver {
   }
 
   async open(): Promise<void> {
+    if (this.#readOnly && !existsSync(this.#path)) {
+      throw new DestinationMissingError(this.#displayName, 'the file does not exist (run `okta-elt run` first, or check the path)')
+    }
     try {
-      this.#instance = await acquireInstance(this.#path)
+      this.#instance = await acquireInstance(this.#path, this.#readOnly)
     } catch (err) {
       throw this.#openError(err)
     }
-    this.#writer = await this.#connect(true)
+    this.#writer = await this.#connect(!this.#readOnly)
     this.#adhoc = await this.#connect(false)
     this.#kysely = new Kysely<any>({ dialect: new DuckdbKyselyDialect(() => this.adhoc) })
-    await migrateToLatest(this.#kysely.withSchema(this.#schema), this.#migrationContext(), this.#schema)
+    const meta = this.#kysely.withSchema(this.#schema)
+    if (this.#readOnly) await assertMigrated(meta, this.#migrationContext(), this.#displayName)
+    else await migrateToLatest(meta, this.#migrationContext(), this.#schema)
   }
 
   #openError(err: unknown): Error {
@@ -78,7 +86,13 @@ export class DuckdbDriver implements SqlDriver {
     const conn = await this.#instance!.connect()
     await conn.run(`set TimeZone = 'UTC'`)
     if (createSchema) await conn.run(`create schema if not exists ${quoteIdent(this.#schema)}`)
-    await conn.run(`set schema = '${this.#schema.replaceAll("'", "''")}'`)
+    try {
+      await conn.run(`set schema = '${this.#schema.replaceAll("'", "''")}'`)
+    } catch (err) {
+      conn.closeSync()
+      // Only a read-only open gets here without having created it.
+      throw new DestinationMissingError(this.#displayName, `schema ${this.#schema} does not exist (${driverReason(err)})`)
+    }
     return conn
   }
 
@@ -103,7 +117,7 @@ export class DuckdbDriver implements SqlDriver {
     this.#adhoc = null
     if (this.#instance !== null) {
       this.#instance = null
-      await releaseInstance(this.#path)
+      await releaseInstance(this.#path, this.#readOnly)
     }
   }
 

@@ -17,7 +17,7 @@ export const duckdbDialect = {
   urlForm: 'duckdb:PATH[?schema=NAME]',
   parseUrl: parseDuckdbUrl,
   open(target, opts): Destination {
-    const driver = new DuckdbDriver(target)
+    const driver = new DuckdbDriver(target, { readOnly: opts.readOnly ?? false })
     return new SqlDestination('duckdb', target.displayName, {
       capabilities: PORTABLE_CAPABILITIES,
       driver,

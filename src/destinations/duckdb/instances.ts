@@ -21,11 +21,13 @@ export function canonicalPath(path: string): string {
   }
 }
 
-export async function acquireInstance(path: string): Promise<DuckDBInstance> {
-  const key = canonicalPath(path)
+/** `readOnly` opens with DuckDB's READ_ONLY access (never creates the file; other readers may share it). */
+export async function acquireInstance(path: string, readOnly = false): Promise<DuckDBInstance> {
+  const file = canonicalPath(path)
+  const key = instanceKey(path, readOnly)
   let entry = open.get(key)
   if (entry === undefined) {
-    entry = { instance: DuckDBInstance.create(key), users: 0 }
+    entry = { instance: DuckDBInstance.create(file, readOnly ? { access_mode: 'READ_ONLY' } : {}), users: 0 }
     open.set(key, entry)
     entry.instance.catch(() => {
       if (open.get(key) === entry) open.delete(key)
@@ -40,8 +42,8 @@ export async function acquireInstance(path: string): Promise<DuckDBInstance> {
   }
 }
 
-export async function releaseInstance(path: string): Promise<void> {
-  const key = canonicalPath(path)
+export async function releaseInstance(path: string, readOnly = false): Promise<void> {
+  const key = instanceKey(path, readOnly)
   const entry = open.get(key)
   if (entry === undefined) return
   entry.users--
@@ -50,4 +52,8 @@ export async function releaseInstance(path: string): Promise<void> {
   const instance = await entry.instance.catch(() => null)
   // Closing checkpoints the WAL into the file and releases the OS file lock.
   instance?.closeSync()
+}
+
+function instanceKey(path: string, readOnly: boolean): string {
+  return `${readOnly ? 'ro' : 'rw'}:${canonicalPath(path)}`
 }

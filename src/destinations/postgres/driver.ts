@@ -4,10 +4,10 @@ import pg from 'pg'
 import type { MigrationContext } from '../../../migrations/context.ts'
 import type { Logger } from '../../util/log.ts'
 import type { SqlDriver, Tx } from '../dialect.ts'
-import { DestinationUnreachableError, driverReason } from '../errors.ts'
+import { DestinationMissingError, DestinationNotWritableError, DestinationUnreachableError, driverReason } from '../errors.ts'
 import { quoteIdent } from '../identifiers.ts'
 import type { MetaDb } from '../meta-db.ts'
-import { migrateToLatest } from '../migrations.ts'
+import { assertMigrated, migrateToLatest } from '../migrations.ts'
 
 const CONNECT_TIMEOUT_MS = 10_000
 
@@ -51,15 +51,17 @@ export class PostgresDriver implements SqlDriver {
   readonly #schema: string
   readonly #displayName: string
   readonly #logger: Logger
+  readonly #readOnly: boolean
   #pool: pg.Pool | null = null
   #kysely: Kysely<any> | null = null
   #writer: pg.Client | null = null
 
-  constructor(target: { connectionString: string; schema: string; displayName: string }, logger: Logger) {
+  constructor(target: { connectionString: string; schema: string; displayName: string }, opts: { logger: Logger; readOnly?: boolean }) {
     this.#connectionString = target.connectionString
     this.#schema = target.schema
     this.#displayName = target.displayName
-    this.#logger = logger
+    this.#logger = opts.logger
+    this.#readOnly = opts.readOnly ?? false
   }
 
   get schema(): string {
@@ -93,14 +95,9 @@ export class PostgresDriver implements SqlDriver {
   }
 
   async open(): Promise<void> {
-    this.#writer = await this.connect('okta-elt writer')
-    try {
-      await this.#writer.query(`create schema if not exists ${quoteIdent(this.#schema)}`)
-    } catch (err) {
-      // Two processes creating the schema at once: the loser sees a unique violation; fine.
-      const code = (err as { code?: string }).code
-      if (code !== '23505' && code !== '42P06') throw err
-    }
+    this.#writer = await this.connect(this.#readOnly ? 'okta-elt reader' : 'okta-elt writer')
+    if (this.#readOnly) await this.#assertSchemaExists(this.#writer)
+    else await this.#ensureSchema(this.#writer)
     this.#pool = new pg.Pool({ ...this.#clientConfig('okta-elt'), max: 3 })
     this.#pool.on('error', (err) => {
       this.#logger({ level: 'warn', event: 'destination.connection_error', msg: `postgres pool error: ${driverReason(err)}` })
@@ -111,10 +108,46 @@ export class PostgresDriver implements SqlDriver {
         onCreateConnection: async (conn) => {
           await conn.executeQuery(CompiledQuery.raw(`set search_path to ${quoteIdent(this.#schema)}, public`))
           await conn.executeQuery(CompiledQuery.raw(`set time zone 'UTC'`))
+          if (this.#readOnly) await conn.executeQuery(CompiledQuery.raw('set default_transaction_read_only = on'))
         },
       }),
     })
-    await migrateToLatest(this.#kysely.withSchema(this.#schema), MIGRATION_CONTEXT, this.#schema)
+    if (this.#readOnly) await assertMigrated(this.#kysely.withSchema(this.#schema), MIGRATION_CONTEXT, this.#displayName)
+    else await migrateToLatest(this.#kysely.withSchema(this.#schema), MIGRATION_CONTEXT, this.#schema)
+  }
+
+  /** Read-only open: the session refuses writes, and a missing schema is reported, never created. */
+  async #assertSchemaExists(client: pg.Client): Promise<void> {
+    await client.query('set default_transaction_read_only = on')
+    const found = await client.query('select 1 from pg_catalog.pg_namespace where nspname = $1', [this.#schema])
+    if ((found.rowCount ?? 0) === 0) {
+      throw new DestinationMissingError(this.#displayName, `schema ${this.#schema} does not exist (run \`okta-elt run\` first, or check ?schema=)`)
+    }
+  }
+
+  /**
+   * Creates the schema only when it is missing: `CREATE SCHEMA IF NOT EXISTS` checks privileges
+   * before existence, so it needs `CREATE` on the database even for a schema a DBA pre-created
+   * and granted (`USAGE, CREATE`) to a least-privilege role.
+   */
+  async #ensureSchema(client: pg.Client): Promise<void> {
+    const found = await client.query('select 1 from pg_catalog.pg_namespace where nspname = $1', [this.#schema])
+    if ((found.rowCount ?? 0) > 0) return
+    try {
+      await client.query(`create schema if not exists ${quoteIdent(this.#schema)}`)
+    } catch (err) {
+      // Two processes creating the schema at once: the loser sees a unique violation; fine.
+      const code = (err as { code?: string }).code
+      if (code === '23505' || code === '42P06') return
+      if (code === '42501') {
+        throw new DestinationNotWritableError(
+          this.#displayName,
+          `${driverReason(err)}: schema ${this.#schema} does not exist and this role may not create it; create it and GRANT USAGE, CREATE ON SCHEMA ${quoteIdent(this.#schema)} to the role`,
+          err,
+        )
+      }
+      throw err
+    }
   }
 
   async close(): Promise<void> {

@@ -18,7 +18,7 @@ export const postgresDialect = {
   urlForm: 'postgres://user:pass@host:port/db[?schema=NAME]',
   parseUrl: parsePostgresUrl,
   open(target, opts): Destination {
-    const driver = new PostgresDriver(target, opts.logger ?? silentLogger)
+    const driver = new PostgresDriver(target, { logger: opts.logger ?? silentLogger, readOnly: opts.readOnly ?? false })
     return new SqlDestination('postgres', target.displayName, {
       capabilities: PORTABLE_CAPABILITIES,
       driver,

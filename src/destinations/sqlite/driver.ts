@@ -1,11 +1,13 @@
+import { existsSync } from 'node:fs'
 import Database from 'better-sqlite3'
 import { Kysely, SqliteDialect, sql } from 'kysely'
 import type { CompiledQuery, RawBuilder } from 'kysely'
 import type { MigrationContext } from '../../../migrations/context.ts'
 import type { SqlDriver, Tx } from '../dialect.ts'
-import { DestinationUnreachableError, driverReason } from '../errors.ts'
+import { DestinationGoneError, DestinationMissingError, DestinationNotWritableError, DestinationUnreachableError, driverReason } from '../errors.ts'
 import type { MetaDb } from '../meta-db.ts'
-import { migrateToLatest } from '../migrations.ts'
+import { assertMigrated, migrateToLatest } from '../migrations.ts'
+import { fileIdentity, writeAccessProblem } from './file-access.ts'
 
 const BUSY_TIMEOUT_MS = 10_000
 const STATEMENT_CACHE_LIMIT = 500
@@ -20,20 +22,35 @@ const MIGRATION_CONTEXT: MigrationContext = {
  * SQLite through better-sqlite3: one in-process connection (WAL), shared by the writer and Kysely.
  * better-sqlite3 is synchronous, so a transaction is BEGIN IMMEDIATE … COMMIT around the batch's
  * statements, each prepared once and cached by its text.
+ *
+ * Identity: an open SQLite handle keeps writing into its inode after the file (or its directory)
+ * is deleted or replaced, and every commit "succeeds" into a file nobody can open again. So the
+ * device and inode of the path are recorded at open and compared before and after every commit
+ * and after each load's outcome is written (one `stat`, microseconds): a mismatch fails the
+ * commit (`ERR_DESTINATION_GONE`, exit 1) instead of reporting rows that are not on disk.
  */
 export class SqliteDriver implements SqlDriver {
   readonly #path: string
   readonly #displayName: string
+  readonly #readOnly: boolean
   #db: Database.Database | null = null
   #kysely: Kysely<any> | null = null
   readonly #statements = new Map<string, Database.Statement>()
+  /** The file that was opened (device + inode). */
+  #identity: { dev: number; ino: number } | null = null
 
-  constructor(path: string, displayName: string) {
+  constructor(path: string, displayName: string, opts: { readOnly?: boolean } = {}) {
     this.#path = path
     this.#displayName = displayName
+    this.#readOnly = opts.readOnly ?? false
   }
 
   async open(): Promise<void> {
+    if (this.#readOnly) return this.#openReadOnly()
+    // Before SQLite tries: its own words ("attempt to write a readonly database", "unable to
+    // open database file") name neither the file nor what is missing.
+    const problem = writeAccessProblem(this.#path)
+    if (problem !== null) throw new DestinationNotWritableError(this.#displayName, problem)
     try {
       this.#db = new Database(this.#path, { timeout: BUSY_TIMEOUT_MS })
       this.#db.pragma('journal_mode = WAL')
@@ -44,6 +61,8 @@ export class SqliteDriver implements SqlDriver {
       // copies each page once. Checkpointing every 16k pages (64 MiB of WAL) instead of SQLite's
       // 1k cuts those copies and their fsyncs (bench: full load ~15-40% faster at 50k users).
       this.#db.pragma('wal_autocheckpoint = 16384')
+      // The file exists now (opening created it): this is the inode every commit must still reach.
+      this.#identity = fileIdentity(this.#path)
     } catch (err) {
       this.#db?.close()
       this.#db = null
@@ -53,6 +72,22 @@ export class SqliteDriver implements SqlDriver {
     await migrateToLatest(this.#kysely, MIGRATION_CONTEXT)
   }
 
+  /** `status`: a read-only handle on a file that must exist; nothing created, nothing migrated. */
+  async #openReadOnly(): Promise<void> {
+    if (!existsSync(this.#path)) {
+      throw new DestinationMissingError(this.#displayName, 'the file does not exist (run `okta-elt run` first, or check the path)')
+    }
+    try {
+      this.#db = new Database(this.#path, { readonly: true, fileMustExist: true, timeout: BUSY_TIMEOUT_MS })
+    } catch (err) {
+      this.#db?.close()
+      this.#db = null
+      throw new DestinationUnreachableError(this.#displayName, driverReason(err), err)
+    }
+    this.#kysely = new Kysely<any>({ dialect: new SqliteDialect({ database: this.#db }) })
+    await assertMigrated(this.#kysely, MIGRATION_CONTEXT, this.#displayName)
+  }
+
   async close(): Promise<void> {
     this.#statements.clear()
     // Kysely's SqliteDriver closes the better-sqlite3 handle on destroy.
@@ -60,6 +95,7 @@ export class SqliteDriver implements SqlDriver {
     else this.#db?.close()
     this.#kysely = null
     this.#db = null
+    this.#identity = null
   }
 
   /**
@@ -104,10 +140,13 @@ export class SqliteDriver implements SqlDriver {
     }
     // IMMEDIATE takes the write lock up front (waiting up to the busy timeout), so the transaction
     // cannot fail half way because another connection started writing.
+    this.checkStillThere()
     db.exec('BEGIN IMMEDIATE')
     try {
       const result = await fn(tx)
       db.exec('COMMIT')
+      // After COMMIT too: the file may have gone while the transaction was open.
+      this.checkStillThere()
       return result
     } catch (err) {
       if (db.inTransaction) db.exec('ROLLBACK')
@@ -118,6 +157,24 @@ export class SqliteDriver implements SqlDriver {
   async queryArrays(query: CompiledQuery): Promise<unknown[][]> {
     // safeIntegers: every INTEGER as a BigInt, so ids and counts beyond 2^53 survive the copy.
     return this.handle.prepare(query.sql).raw(true).safeIntegers(true).all(query.parameters as unknown[]) as unknown[][]
+  }
+
+  /** Throws when the path no longer leads to the file opened (deleted, directory removed, replaced). */
+  checkStillThere(): void {
+    const opened = this.#identity
+    if (opened === null) return
+    let now: { dev: number; ino: number } | null
+    try {
+      now = fileIdentity(this.#path)
+    } catch {
+      now = null
+    }
+    if (now === null) {
+      throw new DestinationGoneError(`${this.#displayName} is gone: the file was deleted (or its directory removed) during the run; the rows committed since are lost`)
+    }
+    if (now.dev !== opened.dev || now.ino !== opened.ino) {
+      throw new DestinationGoneError(`${this.#displayName} was replaced during the run: the path no longer leads to the file the run opened; the rows committed since are not in it`)
+    }
   }
 
   tableRef(table: string): RawBuilder<unknown> {

@@ -17,7 +17,7 @@ export const sqliteDialect = {
   urlForm: 'sqlite:PATH',
   parseUrl: parseSqliteUrl,
   open(target, opts): Destination {
-    const driver = new SqliteDriver(target.path, target.displayName)
+    const driver = new SqliteDriver(target.path, target.displayName, { readOnly: opts.readOnly ?? false })
     return new SqlDestination('sqlite', target.displayName, {
       capabilities: PORTABLE_CAPABILITIES,
       driver,
