@@ -3,7 +3,8 @@
  * commit transaction of every resource (first and later batches, through the test-only
  * OKTA_ELT_TEST_KILL_AT hook, src/pipeline/test-hooks.ts) and at random moments, then run again to
  * completion; every table must then hold exactly what an uninterrupted run loaded: same rows, no
- * duplicate, no gap, same schema, same cursor rows. Shared by crash-sqlite / crash-postgres.
+ * duplicate, no gap, same schema, same cursor rows. Shared by crash-sqlite / crash-postgres /
+ * crash-duckdb.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { defaultPipelineConfig } from '../../src/pipeline/defaults.ts'
@@ -27,7 +28,8 @@ import {
 
 /**
  * Every resource, its first batch and a later one (the counts SMALL_ORG gives each resource).
- * Postgres runs the later batches only: a Postgres trial costs ~3x a SQLite one.
+ * Postgres and DuckDB run the later batches only (six points): a Postgres trial costs ~3x a SQLite
+ * one, and a DuckDB trial ~2x (opening a file checkpoints its WAL; each trial reopens it).
  */
 function hookPoints(kind: DestKind): [resource: string, batch: number][] {
   const all: [string, number][] = [
