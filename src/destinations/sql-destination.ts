@@ -41,6 +41,8 @@ export class SqlDestination implements Destination {
   /** See `DestinationOptions.readOnly`. */
   readonly #readOnly: boolean
   #prepared = false
+  /** The open was refused because another process has the database (see `prepare()`). */
+  #openBlocked: DestinationLockedError | null = null
   #closed = false
   #locked = false
 
@@ -90,17 +92,42 @@ export class SqlDestination implements Destination {
   prepare(): Promise<void> {
     return this.#serialized(async () => {
       this.#assertNotClosed()
-      if (this.#prepared) return
+      if (this.#prepared || this.#openBlocked !== null) return
       try {
-        await this.#parts.driver.open()
-        await this.#schema.reload()
+        await this.#open()
       } catch (err) {
-        // Whatever opened before the failure (a pool, a migration half done) must not keep the process alive.
-        await this.#closeParts().catch(() => {})
-        throw setupFailure(this.displayName, err)
+        // A database that admits one process at a time (DuckDB) refuses the open itself while
+        // another run has it: that is the one-writer lock, so `lock()` waits for it like for any
+        // other holder. Every other use before then throws this error.
+        if (!(err instanceof DestinationLockedError) || this.#readOnly) throw err
+        this.#openBlocked = err
       }
-      this.#prepared = true
     })
+  }
+
+  async #open(): Promise<void> {
+    try {
+      await this.#parts.driver.open()
+      await this.#schema.reload()
+    } catch (err) {
+      // Whatever opened before the failure (a pool, a migration half done) must not keep the process alive.
+      await this.#closeParts().catch(() => {})
+      throw setupFailure(this.displayName, err)
+    }
+    this.#prepared = true
+    this.#openBlocked = null
+  }
+
+  /** Tries the open `prepare()` found locked again: false while the other process still has it. */
+  async #retryOpen(): Promise<boolean> {
+    try {
+      await this.#open()
+      return true
+    } catch (err) {
+      if (!(err instanceof DestinationLockedError)) throw err
+      this.#openBlocked = err
+      return false
+    }
   }
 
   close(): Promise<void> {
@@ -129,7 +156,10 @@ export class SqlDestination implements Destination {
     const deadline = Date.now() + Math.max(0, opts.waitMs)
     let announced = false
     for (;;) {
-      const acquired = await this.#ready(async () => {
+      const acquired = await this.#serialized(async () => {
+        this.#assertNotClosed()
+        if (this.#openBlocked !== null && !(await this.#retryOpen())) return false
+        this.#assertReady()
         if (this.#locked) return true
         if (!(await this.#parts.lock.tryLock(opts.owner))) return false
         this.#locked = true
@@ -143,6 +173,7 @@ export class SqlDestination implements Destination {
       if (acquired) return
       const left = deadline - Date.now()
       if (left <= 0) {
+        if (this.#openBlocked !== null) throw this.#openBlocked
         const holder = await this.#serialized(() => this.#describeHolder())
         throw new DestinationLockedError(this.displayName, holder)
       }
@@ -217,6 +248,7 @@ export class SqlDestination implements Destination {
 
   #assertReady(): void {
     this.#assertNotClosed()
+    if (this.#openBlocked !== null) throw this.#openBlocked
     if (!this.#prepared) throw new OktaEltError('ERR_DESTINATION_NOT_PREPARED', `destination ${this.displayName} used before prepare()`)
   }
 }

@@ -60,23 +60,25 @@ for (const dc of destinationCases()) {
     })
 
     // DuckDB lets one process open a file at all (an OS file lock held while it is open): a second
-    // process fails at prepare() with the one-line locked error naming the holder's pid.
-    it.runIf(dc.kind === 'duckdb')('refuses a second process at open, naming its pid, until the holder is killed', async () => {
+    // process's open is refused, and lock() waits for that like for any holder, then names its pid.
+    it.runIf(dc.kind === 'duckdb')('a second process waits for the file, is told the holder pid, and gets it once the holder is killed', async () => {
       const url = dc.freshUrl()
       const child = await lockingChild(url)
       try {
-        const err = (await openPrepared(url).catch((e: unknown) => e)) as Error & { code: string; exitCode: number }
-        expect(err).toMatchObject({ code: 'ERR_DESTINATION_LOCKED', exitCode: 1 })
-        expect(err.message).toContain(`pid ${child.pid}`)
-        expect(err.message).toContain('open in another process')
-        expect(err.message.split('\n')).toHaveLength(1)
-        child.kill('SIGKILL')
-        await once(child, 'exit')
         const d = await open(url)
         const started = Date.now()
+        const err = (await d.lock({ waitMs: 300, owner: 'second' }).catch((e: unknown) => e)) as Error & { code: string; exitCode: number }
+        expect(Date.now() - started).toBeGreaterThanOrEqual(280)
+        expect(err).toMatchObject({ code: 'ERR_DESTINATION_LOCKED', exitCode: 1 })
+        expect(err.message).toContain(`open in another process (pid ${child.pid}`)
+        expect(err.message.split('\n')).toHaveLength(1)
+        // Nothing else works on a destination it could not open (status sees the same line).
+        await expect(d.readLoads()).rejects.toMatchObject({ code: 'ERR_DESTINATION_LOCKED' })
+        child.kill('SIGKILL')
+        await once(child, 'exit')
+        const after = Date.now()
         await d.lock({ waitMs: 10_000, owner: 'survivor' })
-        expect(Date.now() - started).toBeLessThan(5000)
-        // the killed holder's load is closed as abandoned, its lock row replaced
+        expect(Date.now() - after).toBeLessThan(5000)
         expect(await d.readLoads()).toEqual([])
       } finally {
         child.kill('SIGKILL')
