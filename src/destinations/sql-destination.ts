@@ -347,7 +347,7 @@ export abstract class SqlDestination implements Destination {
   startLoad(load: { loadId: string; runId: string; resource: string; startedAt: Date }): Promise<void> {
     return this.serialized(async () => {
       this.#assertReady()
-      await this.meta
+      await this.#recording(`recording the start of a ${load.resource} load in ${this.displayName}`, () => this.meta
         .insertInto('_okta_elt_loads')
         .values({
           load_id: load.loadId,
@@ -359,19 +359,37 @@ export abstract class SqlDestination implements Destination {
           error: null,
         })
         .onConflict((oc) => oc.column('load_id').doNothing())
-        .execute()
+        .execute(),
+      )
     })
   }
 
   finishLoad(result: LoadResult): Promise<void> {
     return this.serialized(async () => {
       this.#assertReady()
-      await this.meta
-        .updateTable('_okta_elt_loads')
-        .set({ status: result.status, finished_at: this.tsParam(result.finishedAt), error: result.error ?? null })
-        .where('load_id', '=', result.loadId)
-        .execute()
+      await this.#recording(`recording the outcome of a load in ${this.displayName}`, () =>
+        this.meta
+          .updateTable('_okta_elt_loads')
+          .set({ status: result.status, finished_at: this.tsParam(result.finishedAt), error: result.error ?? null })
+          .where('load_id', '=', result.loadId)
+          .execute(),
+      )
     })
+  }
+
+  /** A metadata write whose driver error becomes one line naming the destination (never "unexpected error"). */
+  async #recording(what: string, write: () => Promise<unknown>): Promise<void> {
+    try {
+      await write()
+    } catch (err) {
+      if (err instanceof OktaEltError) throw err
+      throw new DestinationWriteError(`${what} failed: ${this.describeDriverError(err)}`, err)
+    }
+  }
+
+  /** One line for a driver error; a dialect may add what it can diagnose (e.g. SQLite: which file is not writable). */
+  protected describeDriverError(err: unknown): string {
+    return driverReason(err)
   }
 
   // ---- the commit --------------------------------------------------------------------------
@@ -404,7 +422,7 @@ export abstract class SqlDestination implements Destination {
         })
       } catch (err) {
         if (err instanceof OktaEltError) throw err
-        throw new DestinationWriteError(`commit of a ${batch.resource} batch to ${this.displayName} failed: ${driverReason(err)}`, err)
+        throw new DestinationWriteError(`commit of a ${batch.resource} batch to ${this.displayName} failed: ${this.describeDriverError(err)}`, err)
       }
       this.#tables = ws.commit()
       for (const change of batch.schemaChanges) {

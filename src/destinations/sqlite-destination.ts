@@ -204,6 +204,19 @@ export class SqliteDestination extends SqlDestination {
     }
   }
 
+  /**
+   * A write that failed because the file, a side file or the directory stopped being writable
+   * (made immutable, a read-only remount) reads "disk I/O error" or "attempt to write a readonly
+   * database" in SQLite's words: say which path and why.
+   */
+  protected override describeDriverError(err: unknown): string {
+    const reason = driverReason(err)
+    const code = (err as { code?: unknown } | null)?.code
+    if (this.#memory || typeof code !== 'string' || !/^SQLITE_(IOERR|READONLY|CANTOPEN|PERM)/.test(code)) return reason
+    const problem = writeAccessProblem(this.#path)
+    return problem === null ? reason : `${reason} (${code}): ${problem}`
+  }
+
   /** A load's outcome is only true if the file it was written to is still the destination. */
   override async finishLoad(result: LoadResult): Promise<void> {
     await super.finishLoad(result)
