@@ -394,3 +394,16 @@ describe('status is read-only', () => {
     })
   })
 })
+
+describe('backfill --from never creates its source', () => {
+  it('a --from that does not exist is one line (exit 2); neither source nor target is created', async () => {
+    const from = join(tmp.dir, 'backfill-typo.db')
+    const to = join(tmp.dir, 'backfill-target.db')
+    const exit = await runCliProcess(['backfill', '--from', `sqlite:${from}`, '--to', `sqlite:${to}`], { env: {}, cwd: tmp.dir })
+    expect(exit.code, exit.stderr).toBe(2)
+    const lines = exit.stderr.trimEnd().split('\n')
+    expect(lines, exit.stderr).toHaveLength(1)
+    expect(lines[0]).toMatch(/^okta-elt: no such destination sqlite:\S+backfill-typo\.db: the file does not exist/)
+    expect(readdirSync(tmp.dir).filter((f) => f.startsWith('backfill-'))).toEqual([])
+  })
+})
