@@ -70,7 +70,8 @@ export class Committer {
       })
     } catch (err) {
       if (err instanceof OktaEltError) throw err
-      throw new DestinationWriteError(`commit of a ${batch.resource} batch to ${this.#displayName} failed: ${driverReason(err)}`, err)
+      const reason = this.#driver.describeError?.(err) ?? driverReason(err)
+      throw new DestinationWriteError(`commit of a ${batch.resource} batch to ${this.#displayName} failed: ${reason}`, err)
     }
     this.#schema.adopt(ws)
     for (const change of batch.schemaChanges) {

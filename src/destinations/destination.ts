@@ -23,7 +23,10 @@ export interface Destination {
    */
   readonly db: Kysely<any>
 
-  /** Connects, creates the schema (Postgres) and runs the pipeline's migrations. Idempotent. */
+  /**
+   * Connects, creates the schema (Postgres) and runs the pipeline's migrations. Idempotent.
+   * Opened with `readOnly` (status): only checks that all of that exists, creating nothing.
+   */
   prepare(): Promise<void>
 
   /**

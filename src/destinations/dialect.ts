@@ -90,6 +90,8 @@ export interface SqlDriver {
    * replaced mid-run), so a load's outcome is never reported for rows nobody can read.
    */
   checkStillThere?(): void
+  /** One line for a driver error, with what the dialect can diagnose (SQLite: which file stopped being writable). */
+  describeError?(err: unknown): string
 }
 
 /** How each column type of the schema layer is declared, bound and read back in this database. */

@@ -8,7 +8,7 @@ import { silentLogger } from '../util/log.ts'
 import type { CommitBatch, Destination, DestinationCapabilities, LoadRecord, LoadResult } from './destination.ts'
 import type { DestinationOptions, SqlDialect } from './dialect.ts'
 import { Committer } from './committer.ts'
-import { DestinationLockedError, setupFailure } from './errors.ts'
+import { DestinationLockedError, DestinationWriteError, driverReason, setupFailure } from './errors.ts'
 import { Ledger } from './ledger.ts'
 import { Mutex } from './mutex.ts'
 import type { DestinationKind } from './registry.ts'
@@ -227,15 +227,26 @@ export class SqlDestination implements Destination {
   }
 
   startLoad(load: { loadId: string; runId: string; resource: string; startedAt: Date }): Promise<void> {
-    return this.#ready(() => this.#ledger.startLoad(load))
+    return this.#ready(() => this.#recording(`recording the start of a ${load.resource} load in ${this.displayName}`, () => this.#ledger.startLoad(load)))
   }
 
   finishLoad(result: LoadResult): Promise<void> {
     return this.#ready(async () => {
-      await this.#ledger.finishLoad(result)
+      await this.#recording(`recording the outcome of a load in ${this.displayName}`, () => this.#ledger.finishLoad(result))
       // A load's outcome is only true if the database it was written to is still the destination.
       this.#parts.driver.checkStillThere?.()
     })
+  }
+
+  /** A metadata write whose driver error becomes one line naming the destination (never "unexpected error"). */
+  async #recording(what: string, write: () => Promise<unknown>): Promise<void> {
+    try {
+      await write()
+    } catch (err) {
+      if (err instanceof OktaEltError) throw err
+      const reason = this.#parts.driver.describeError?.(err) ?? driverReason(err)
+      throw new DestinationWriteError(`${what} failed: ${reason}`, err)
+    }
   }
 
   commitBatch(batch: CommitBatch): Promise<void> {

@@ -157,6 +157,34 @@ describe.runIf(chattrWorks())('a SQLite destination that refuses writes (exit 2,
   })
 })
 
+describe.runIf(chattrWorks())('a SQLite file that stops being writable mid-run', () => {
+  it('fails with a line naming the file and why (exit 1), and the next run completes', async () => {
+    const dir = join(tmp.dir, 'immutable-midrun')
+    mkdirSync(dir)
+    const file = join(dir, 'okta.db')
+    const run = startCli(['run', '--destination', `sqlite:${file}`], {
+      env: { OKTA_API_TOKEN: TOKEN, OKTA_ORG_URL: sim.url, OKTA_ELT_TEST_KILL_AT: 'users:1:stall:1500' },
+      cwd: tmp.dir,
+    })
+    expect(await run.waitFor((l) => l.includes('holding the users batch 1 transaction open'))).not.toBeNull()
+    // Writes through the handles SQLite already holds fail from now on (EPERM), like a read-only remount.
+    execFileSync('chattr', ['+i', `${file}-wal`])
+    let exit: Awaited<typeof run.done>
+    try {
+      exit = await run.done
+    } finally {
+      execFileSync('chattr', ['-i', `${file}-wal`])
+    }
+    expect(exit.code, exit.stderr).toBe(1)
+    expect(exit.stderr).not.toMatch(/unexpected error/)
+    const last = exit.stderr.trimEnd().split('\n').at(-1)!
+    expect(last).toMatch(/^okta-elt: .*sqlite:\S+immutable-midrun\/okta\.db failed: disk I\/O error \(SQLITE_IOERR\w*\): \S+okta\.db-wal is immutable or append-only/)
+    const again = await runOnce(`sqlite:${file}`)
+    expect(again.code, again.stderr).toBe(0)
+    expect(await withReader(`sqlite:${file}`, (r) => r.all('select count(*) as n from users'))).toEqual([{ n: 30n }])
+  })
+})
+
 describe.runIf(postgresUrl() !== null)('a Postgres statement timeout (exit 1, names the destination, keeps what committed)', () => {
   const schemas: string[] = []
   afterAll(async () => {
@@ -364,5 +392,18 @@ describe('status is read-only', () => {
         await dest.close()
       }
     })
+  })
+})
+
+describe('backfill --from never creates its source', () => {
+  it('a --from that does not exist is one line (exit 2); neither source nor target is created', async () => {
+    const from = join(tmp.dir, 'backfill-typo.db')
+    const to = join(tmp.dir, 'backfill-target.db')
+    const exit = await runCliProcess(['backfill', '--from', `sqlite:${from}`, '--to', `sqlite:${to}`], { env: {}, cwd: tmp.dir })
+    expect(exit.code, exit.stderr).toBe(2)
+    const lines = exit.stderr.trimEnd().split('\n')
+    expect(lines, exit.stderr).toHaveLength(1)
+    expect(lines[0]).toMatch(/^okta-elt: no such destination sqlite:\S+backfill-typo\.db: the file does not exist/)
+    expect(readdirSync(tmp.dir).filter((f) => f.startsWith('backfill-'))).toEqual([])
   })
 })

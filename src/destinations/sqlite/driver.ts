@@ -159,6 +159,19 @@ export class SqliteDriver implements SqlDriver {
     return this.handle.prepare(query.sql).raw(true).safeIntegers(true).all(query.parameters as unknown[]) as unknown[][]
   }
 
+  /**
+   * A write that failed because the file, a side file or the directory stopped being writable
+   * (made immutable, a read-only remount) reads "disk I/O error" or "attempt to write a readonly
+   * database" in SQLite's words: say which path and why.
+   */
+  describeError(err: unknown): string {
+    const reason = driverReason(err)
+    const code = (err as { code?: unknown } | null)?.code
+    if (typeof code !== 'string' || !/^SQLITE_(IOERR|READONLY|CANTOPEN|PERM)/.test(code)) return reason
+    const problem = writeAccessProblem(this.#path)
+    return problem === null ? reason : `${reason} (${code}): ${problem}`
+  }
+
   /** Throws when the path no longer leads to the file opened (deleted, directory removed, replaced). */
   checkStillThere(): void {
     const opened = this.#identity
