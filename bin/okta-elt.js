@@ -1,3 +1,32 @@
 #!/usr/bin/env node
-// Sources run directly under Node's type stripping (see README, Development).
-import '../src/cli/main.ts'
+// The `okta-elt` binary. Plain JavaScript on purpose: the sources are TypeScript run by Node's type
+// stripping (Node >= 22.22), and an older Node refuses a `.ts` import before any code of ours runs,
+// with a stack trace. So this file checks the version first and imports the TypeScript only then.
+//
+// Under npm (`npm start`, `npm test`, `npx okta-elt`) the `node` on PATH is the Node 24 that
+// `npm install` put in node_modules (the optional `node` dependency), whatever the machine's own
+// node is. Called directly with an old node, we print one line naming the Node to use and exit 2
+// (a usage error). We do not re-exec under the bundled Node: a wrapper process would receive the
+// signals meant for the run (Ctrl-C reaches the whole process group, systemd signals the whole
+// cgroup), and forwarding them would turn one SIGTERM into two, which means "exit at once".
+import { existsSync } from 'node:fs'
+import { dirname, join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+
+const REQUIRED = [22, 22] // keep equal to package.json engines.node (test/cli/node-version.test.ts checks)
+
+const [major, minor] = process.versions.node.split('.').map(Number)
+if (major < REQUIRED[0] || (major === REQUIRED[0] && minor < REQUIRED[1])) {
+  const root = dirname(dirname(fileURLToPath(import.meta.url)))
+  const script = join(root, 'bin', 'okta-elt.js')
+  const bundled = join(root, 'node_modules', '.bin', 'node')
+  const fix = existsSync(bundled)
+    ? `run it as \`npx okta-elt\` inside ${root}, or with the Node 24 that npm installed there: ${bundled} ${script}`
+    : `run \`npm install\` in ${root} (it installs Node 24 into node_modules), or install Node.js 24 LTS`
+  process.stderr.write(
+    `okta-elt: needs Node.js >= ${REQUIRED.join('.')} (24 LTS recommended), this is ${process.version} at ${process.execPath}; ${fix}\n`,
+  )
+  process.exit(2)
+}
+
+await import('../src/cli/main.ts')

@@ -31,6 +31,8 @@ export const oauthAuthSchema = z.strictObject({
   privateKeyFile: filePath.optional(),
   keyId: z.string().min(1).optional(),
   scopes: z.array(z.string().min(1)).min(1).optional(),
+  /** DPoP-bound tokens: `"auto"` (default) once Okta demands them, `true` always, `false` never. */
+  dpop: z.literal(['auto', true, false]).optional(),
 })
 
 export const configFileSchema = z.strictObject({
@@ -81,7 +83,7 @@ export const LITERAL_SECRET_KEYS: Record<string, string> = {
 export const KNOWN_KEYS: Record<string, string[]> = {
   '': ['okta', 'destination', 'resources', 'systemLog', 'extract', 'load', 'lockWaitSeconds'],
   okta: ['orgUrl', 'auth', 'rateLimitShare', 'maxInFlight', 'requestTimeoutMs', 'maxRetries'],
-  'okta.auth': ['type', 'tokenEnv', 'tokenFile', 'clientId', 'privateKeyEnv', 'privateKeyFile', 'keyId', 'scopes'],
+  'okta.auth': ['type', 'tokenEnv', 'tokenFile', 'clientId', 'privateKeyEnv', 'privateKeyFile', 'keyId', 'scopes', 'dpop'],
   systemLog: ['startDaysAgo'],
   extract: ['lookbackMinutes', 'childConcurrency'],
   load: ['maxBatchRows'],

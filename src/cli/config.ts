@@ -4,7 +4,8 @@ import type { z } from 'zod'
 import type { OktaAuth, PipelineConfig } from '../pipeline/types.ts'
 import { DEFAULT_MAX_BATCH_ROWS, DEFAULT_OKTA_SETTINGS } from '../pipeline/defaults.ts'
 import { DEFAULT_EXTRACT_OPTIONS } from '../resources/options.ts'
-import { RESOURCE_NAMES, type ResourceName } from '../resources/types.ts'
+import { scopesFor } from '../resources/index.ts'
+import { DEFAULT_RESOURCES, RESOURCE_NAMES, type ResourceName } from '../resources/types.ts'
 import { UsageError } from '../util/errors.ts'
 import { configFileSchema, KNOWN_KEYS, LITERAL_SECRET_KEYS, type ConfigFile } from './config-schema.ts'
 import { formatIssue } from './config-issues.ts'
@@ -40,8 +41,6 @@ export const CONFIG_ENV_VARS: readonly string[] = Object.freeze([
   ENV_OVERRIDES.destination,
   DEFAULT_PRIVATE_KEY_ENV,
 ])
-
-export const DEFAULT_OAUTH_SCOPES = ['okta.users.read', 'okta.groups.read', 'okta.apps.read', 'okta.logs.read']
 
 /** The config file's defaults, in its own units; the values themselves live with their owners. */
 export const DEFAULTS = Object.freeze({
@@ -185,7 +184,8 @@ export function isLoopback(hostname: string): boolean {
 }
 
 /** Reads the secrets the config points to. Errors name the variable or file, never a value. */
-export async function resolveAuth(parsed: ParsedConfig, env: Env): Promise<OktaAuth> {
+/** `resources`: what the run selects; an OAuth app without configured scopes asks for exactly theirs. */
+export async function resolveAuth(parsed: ParsedConfig, env: Env, resources: readonly ResourceName[] = DEFAULT_RESOURCES): Promise<OktaAuth> {
   const auth = parsed.file.okta?.auth ?? { type: 'ssws' as const }
   if (auth.type === 'ssws') {
     if (auth.tokenEnv !== undefined && auth.tokenFile !== undefined) {
@@ -235,7 +235,8 @@ export async function resolveAuth(parsed: ParsedConfig, env: Env): Promise<OktaA
     clientId: auth.clientId,
     privateKey,
     ...(auth.keyId === undefined ? {} : { keyId: auth.keyId }),
-    scopes: auth.scopes ?? [...DEFAULT_OAUTH_SCOPES],
+    scopes: auth.scopes ?? scopesFor(resources),
+    ...(auth.dpop === undefined ? {} : { dpop: auth.dpop }),
   }
 }
 
@@ -263,8 +264,8 @@ export async function buildPipelineConfig(parsed: ParsedConfig, env: Env, overri
   const { file } = parsed
   const orgUrl = resolveOrgUrl(parsed, env)
   const destination = resolveDestination(parsed, env, overrides.destination)
-  const auth = await resolveAuth(parsed, env)
-  const resources = orderResources(overrides.resources ?? file.resources ?? RESOURCE_NAMES)
+  const resources = orderResources(overrides.resources ?? file.resources ?? DEFAULT_RESOURCES)
+  const auth = await resolveAuth(parsed, env, resources)
   const minutes = 60_000
   const days = 24 * 60 * minutes
   return deepFreeze({

@@ -6,7 +6,7 @@ import { DestinationSchemaError } from './errors.ts'
 import { liveTable, SchemaWorkspace } from './live-schema.ts'
 import type { LiveTable } from './live-schema.ts'
 import { withSystemColumns } from './system-columns.ts'
-import { canWiden, isColumnType } from './type-lattice.ts'
+import { canWiden, isColumnType } from '../schema/type-lattice.ts'
 
 /**
  * The data tables' DDL and their recorded shape: applies the schema changes the schema layer

@@ -1,26 +1,67 @@
 import { createPrivateKey, randomUUID, type KeyObject } from 'node:crypto'
 import { SignJWT } from 'jose'
 import type { OktaAuth } from '../pipeline/types.ts'
-import { OktaConfigError, OktaResponseError } from './errors.ts'
+import { DpopProver } from './dpop-proof.ts'
+import { OktaAuthError, OktaConfigError, OktaResponseError } from './errors.ts'
 
 /**
  * Credentials for API calls. SSWS is a fixed header; OAuth 2.0 runs the client-credentials grant
- * with a `private_key_jwt` assertion against the org authorization server and caches the access
- * token. Nothing here logs or stringifies a secret: the token, the key and the assertion stay in
- * `#private` fields (invisible to `JSON.stringify` and `util.inspect`).
+ * with a `private_key_jwt` assertion against the org authorization server, caches the access
+ * token and, when the service app requires it (or `dpop: true`), binds it to the run's DPoP key
+ * (RFC 9449; dpop-proof.ts) and signs a fresh proof for every request. Nothing here logs or
+ * stringifies a secret: the token, the keys and the assertion stay in `#private` fields (invisible
+ * to `JSON.stringify` and `util.inspect`), and errors are built from Okta's error body only.
  */
 export interface AuthProvider {
-  /** The `Authorization` header value for the next API call. */
-  authorization(signal?: AbortSignal): Promise<string>
   /**
-   * Called after a 401 with the header value that was rejected. True when a retry with a fresh
-   * credential may succeed (OAuth: the cached token is dropped); false for a fixed token.
+   * The headers that authenticate one attempt of `request`: `authorization`, plus `dpop` (the
+   * proof) for a DPoP-bound token. Called before every attempt, never reused: a proof is single use.
+   * The client calls it before the attempt waits for pacing (a token fetch needs a slot itself);
+   * that wait is bounded by a rate-limit window (a minute at Okta), well inside the 5 minutes a
+   * proof's `iat` stays acceptable.
    */
-  invalidate(rejected: string): boolean
+  headersFor(request: AuthRequest, signal?: AbortSignal): Promise<Record<string, string>>
+  /**
+   * Called after a 401 with the headers that were rejected and the response's headers. True when
+   * a retry with fresh headers may succeed: OAuth drops the rejected token, or takes the new
+   * `DPoP-Nonce` of a `WWW-Authenticate: DPoP error="use_dpop_nonce"` challenge; false for a
+   * fixed token.
+   */
+  onUnauthorized(rejected: Record<string, string>, responseHeaders: ResponseHeaders): boolean
 }
 
-/** `POST /oauth2/v1/token` as the client performs it (paced, retried, errors mapped). */
-export type TokenRequester = (form: string, signal?: AbortSignal) => Promise<unknown>
+export interface AuthRequest {
+  method: 'GET' | 'POST'
+  /** The absolute URL as sent (query included; a proof's `htu` drops it). */
+  url: string
+}
+
+export type ResponseHeaders = Record<string, string | string[] | undefined>
+
+/** One attempt's token request: the form (with a fresh client assertion) and its headers (a fresh DPoP proof). */
+export interface SignedTokenRequest {
+  form: string
+  headers: Record<string, string>
+}
+
+/** What the token endpoint answered: a 2xx, or one of its OAuth errors (a 4xx other than 429). */
+export interface TokenReply {
+  status: number
+  headers: ResponseHeaders
+  /** The parsed body; null when it is not JSON. */
+  json: unknown
+  requestId: string | null
+}
+
+/**
+ * `POST /oauth2/v1/token` as the client performs it: paced in the `token` bucket, 429/5xx/network
+ * failures retried, everything else returned. `sign` runs before every attempt: Okta accepts a
+ * client assertion and a DPoP proof once only.
+ */
+export type TokenRequester = (sign: () => Promise<SignedTokenRequest>, signal?: AbortSignal) => Promise<TokenReply>
+
+/** `okta.auth.dpop`: `"auto"` sends proofs once the token endpoint demands them; `true` always; `false` never. */
+export type DpopMode = 'auto' | boolean
 
 export const TOKEN_PATH = '/oauth2/v1/token'
 
@@ -31,11 +72,11 @@ export class SswsAuth implements AuthProvider {
     this.#header = `SSWS ${token}`
   }
 
-  authorization(): Promise<string> {
-    return Promise.resolve(this.#header)
+  headersFor(): Promise<Record<string, string>> {
+    return Promise.resolve({ authorization: this.#header })
   }
 
-  invalidate(): boolean {
+  onUnauthorized(): boolean {
     return false
   }
 }
@@ -46,14 +87,17 @@ export interface OAuthAuthOptions {
   privateKey: string
   keyId?: string
   scopes: readonly string[]
+  /** Default `"auto"`. */
+  dpop?: DpopMode
   requestToken: TokenRequester
   /** Clock, injectable for tests. */
   now?: () => number
-  onToken?: (info: { expiresInS: number; scope: string | null }) => void
+  onToken?: (info: { expiresInS: number; scope: string | null; tokenType: 'Bearer' | 'DPoP' }) => void
 }
 
 interface CachedToken {
-  header: string
+  scheme: 'Bearer' | 'DPoP'
+  accessToken: string
   /** Local ms after which a new token is fetched. */
   refreshAt: number
 }
@@ -66,8 +110,15 @@ export class OAuthAuth implements AuthProvider {
   readonly #requestToken: TokenRequester
   readonly #now: () => number
   readonly #onToken: OAuthAuthOptions['onToken']
+  readonly #dpopMode: DpopMode
+  readonly #prover = new DpopProver()
+  /** Whether token requests carry a proof: from the start with `dpop: true`, once demanded with `"auto"`. */
+  #useDpop: boolean
+  /** The latest `DPoP-Nonce` of the token endpoint and of the resource server (RFC 9449 §8, §9: separate). */
+  #tokenNonce: string | null = null
+  #resourceNonce: string | null = null
   #cached: CachedToken | null = null
-  #pending: Promise<string> | null = null
+  #pending: Promise<CachedToken> | null = null
 
   constructor(opts: OAuthAuthOptions) {
     this.#clientId = opts.clientId
@@ -77,11 +128,34 @@ export class OAuthAuth implements AuthProvider {
     this.#requestToken = opts.requestToken
     this.#now = opts.now ?? Date.now
     this.#onToken = opts.onToken
+    this.#dpopMode = opts.dpop ?? 'auto'
+    this.#useDpop = this.#dpopMode === true
   }
 
-  authorization(signal?: AbortSignal): Promise<string> {
+  async headersFor(request: AuthRequest, signal?: AbortSignal): Promise<Record<string, string>> {
+    const token = await this.#token(signal)
+    const authorization = `${token.scheme} ${token.accessToken}`
+    if (token.scheme === 'Bearer') return { authorization }
+    const proof = await this.#prover.proof({ method: request.method, url: request.url, nonce: this.#resourceNonce, accessToken: token.accessToken })
+    return { authorization, dpop: proof }
+  }
+
+  onUnauthorized(rejected: Record<string, string>, responseHeaders: ResponseHeaders): boolean {
+    const nonce = headerValue(responseHeaders, 'dpop-nonce')
+    if (rejected['dpop'] !== undefined && nonce !== null && dpopChallengeError(responseHeaders) === 'use_dpop_nonce') {
+      // The resource server wants a (new) nonce in the proof: the token itself is fine.
+      this.#resourceNonce = nonce
+      return true
+    }
+    // Only drop the token that was rejected: a concurrent 401 must not throw away a fresh one.
     const cached = this.#cached
-    if (cached !== null && this.#now() < cached.refreshAt) return Promise.resolve(cached.header)
+    if (cached !== null && rejected['authorization'] === `${cached.scheme} ${cached.accessToken}`) this.#cached = null
+    return true
+  }
+
+  #token(signal?: AbortSignal): Promise<CachedToken> {
+    const cached = this.#cached
+    if (cached !== null && this.#now() < cached.refreshAt) return Promise.resolve(cached)
     // Single flight: every request that finds the token stale waits for the same grant. The grant
     // itself is not tied to any one caller's signal (one caller aborting must not fail the others).
     if (this.#pending === null) {
@@ -92,31 +166,64 @@ export class OAuthAuth implements AuthProvider {
     return signal === undefined ? this.#pending : untilAborted(this.#pending, signal)
   }
 
-  invalidate(rejected: string): boolean {
-    // Only drop the token that was rejected: a concurrent 401 must not throw away a fresh one.
-    if (this.#cached?.header === rejected) this.#cached = null
-    return true
+  /**
+   * The grant, with RFC 9449's handshakes: a `use_dpop_nonce` answer is retried once with the
+   * nonce it carries (and a fresh proof); under `"auto"`, an answer saying the app requires DPoP
+   * switches this run to DPoP and retries. Anything else the endpoint refuses is an OktaAuthError.
+   */
+  async #fetch(): Promise<CachedToken> {
+    let nonceRetried = false
+    let switched = false
+    for (;;) {
+      const withProof = this.#useDpop
+      const startedAt = this.#now()
+      // Signed per attempt, so a retried request (after a 5xx) carries a fresh assertion and proof and the latest nonce.
+      const reply = await this.#requestToken(async (): Promise<SignedTokenRequest> => {
+        const headers: Record<string, string> = {}
+        if (withProof) headers['dpop'] = await this.#prover.proof({ method: 'POST', url: this.#audience, nonce: this.#tokenNonce })
+        return { form: this.#form(await this.#assertion()), headers }
+      })
+      const nonce = headerValue(reply.headers, 'dpop-nonce')
+      // The server may hand out a new nonce on any answer; the next proof carries the latest.
+      if (nonce !== null) this.#tokenNonce = nonce
+      if (reply.status >= 200 && reply.status < 300) return this.#cache(readTokenResponse(reply.json), startedAt, withProof)
+      const error = readOAuthError(reply.json)
+      if (withProof && error.code === 'use_dpop_nonce' && nonce !== null && !nonceRetried) {
+        nonceRetried = true
+        continue
+      }
+      if (!withProof && demandsDpop(error)) {
+        if (this.#dpopMode === 'auto' && !switched) {
+          switched = true
+          this.#useDpop = true
+          continue
+        }
+        throw tokenError(reply, error, 'the service app requires DPoP proofs; set okta.auth.dpop to "auto" or true')
+      }
+      throw tokenError(reply, error)
+    }
   }
 
-  async #fetch(): Promise<string> {
-    const assertion = await this.#assertion()
-    const form = new URLSearchParams({
+  #cache(token: TokenResponse, startedAt: number, withProof: boolean): CachedToken {
+    const ttlMs = token.expiresIn * 1000
+    // Refresh ~60 s before expiry (less for very short-lived tokens) so no request carries a token
+    // that expires in flight.
+    const lead = Math.min(60_000, ttlMs / 4)
+    // A proof sent and a `DPoP` token type back: the token is bound to our key (RFC 9449 §5).
+    const scheme = withProof && token.tokenType.toLowerCase() === 'dpop' ? 'DPoP' : 'Bearer'
+    const cached: CachedToken = { scheme, accessToken: token.accessToken, refreshAt: startedAt + ttlMs - lead }
+    this.#cached = cached
+    this.#onToken?.({ expiresInS: token.expiresIn, scope: token.scope, tokenType: scheme })
+    return cached
+  }
+
+  #form(assertion: string): string {
+    return new URLSearchParams({
       grant_type: 'client_credentials',
       scope: this.#scopes,
       client_assertion_type: 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer',
       client_assertion: assertion,
     }).toString()
-    const startedAt = this.#now()
-    const body = await this.#requestToken(form)
-    const token = readTokenResponse(body)
-    const ttlMs = token.expiresIn * 1000
-    // Refresh ~60 s before expiry (less for very short-lived tokens) so no request carries a token
-    // that expires in flight.
-    const lead = Math.min(60_000, ttlMs / 4)
-    const header = `Bearer ${token.accessToken}`
-    this.#cached = { header, refreshAt: startedAt + ttlMs - lead }
-    this.#onToken?.({ expiresInS: token.expiresIn, scope: token.scope })
-    return header
   }
 
   #assertion(): Promise<string> {
@@ -144,6 +251,7 @@ export function createAuth(auth: OktaAuth, orgUrl: string, requestToken: TokenRe
     privateKey: auth.privateKey,
     ...(auth.keyId === undefined ? {} : { keyId: auth.keyId }),
     scopes: auth.scopes,
+    ...(auth.dpop === undefined ? {} : { dpop: auth.dpop }),
     requestToken,
     ...(onToken === undefined ? {} : { onToken }),
   })
@@ -193,6 +301,7 @@ export function loadSigningKey(text: string, keyId?: string): SigningKey {
 }
 
 interface TokenResponse {
+  tokenType: string
   accessToken: string
   expiresIn: number
   scope: string | null
@@ -206,10 +315,56 @@ function readTokenResponse(body: unknown): TokenResponse {
     throw new OktaResponseError({ method: 'POST', path: TOKEN_PATH, status: 200, reason: 'token response has no access_token' })
   }
   return {
+    tokenType: typeof b['token_type'] === 'string' ? b['token_type'] : 'Bearer',
     accessToken,
     expiresIn: typeof expiresIn === 'number' && expiresIn > 0 ? expiresIn : 3600,
     scope: typeof b['scope'] === 'string' ? b['scope'] : null,
   }
+}
+
+/** The token endpoint's OAuth error (`error`/`error_description`), or Okta's shape (`errorCode`/`errorSummary`). */
+function readOAuthError(body: unknown): { code: string | null; description: string | null } {
+  const b = (typeof body === 'object' && body !== null ? body : {}) as Record<string, unknown>
+  const str = (v: unknown): string | null => (typeof v === 'string' && v.length > 0 ? v : null)
+  return { code: str(b['error']) ?? str(b['errorCode']), description: str(b['error_description']) ?? str(b['errorSummary']) }
+}
+
+/**
+ * Whether a token error sent without a proof says the app requires DPoP. Okta: 400
+ * `invalid_dpop_proof` "The DPoP proof JWT header is missing."; any `invalid_dpop_proof` to a
+ * request that carried no proof can only mean that.
+ */
+function demandsDpop(error: { code: string | null; description: string | null }): boolean {
+  return error.code === 'invalid_dpop_proof' || (error.code === 'invalid_request' && /\bDPoP\b/i.test(error.description ?? ''))
+}
+
+function tokenError(reply: TokenReply, error: { code: string | null; description: string | null }, hint?: string): OktaAuthError {
+  return new OktaAuthError({
+    method: 'POST',
+    path: TOKEN_PATH,
+    status: reply.status,
+    requestId: reply.requestId,
+    errorCode: error.code,
+    errorSummary: error.description,
+    ...(hint === undefined ? {} : { hint }),
+  })
+}
+
+function headerValue(headers: ResponseHeaders, name: string): string | null {
+  const v = headers[name]
+  const first = Array.isArray(v) ? v[0] : v
+  return first === undefined || first === '' ? null : first
+}
+
+/** The `error` of a `WWW-Authenticate: DPoP …` challenge (RFC 9449 §7.1), or null. */
+function dpopChallengeError(headers: ResponseHeaders): string | null {
+  const v = headers['www-authenticate']
+  for (const challenge of Array.isArray(v) ? v : v === undefined ? [] : [v]) {
+    if (!/^\s*DPoP\b/i.test(challenge)) continue
+    const m = /\berror="([^"]*)"/i.exec(challenge)
+    if (m?.[1] !== undefined) return m[1]
+  }
+  return null
 }
 
 /** `promise`, or a rejection with the signal's reason if it aborts first. */

@@ -1,7 +1,7 @@
 import type { BucketName } from '../simulator/types.ts'
 import { OktaEltError } from '../util/errors.ts'
 import type { LogEvent } from '../util/log.ts'
-import { createAuth, TOKEN_PATH, type AuthProvider } from './auth.ts'
+import { createAuth, TOKEN_PATH, type AuthProvider, type SignedTokenRequest, type TokenReply } from './auth.ts'
 import { bucketForPath } from './buckets.ts'
 import { resolveClientConfig, type OktaClientConfig, type ResolvedClientConfig } from './config.ts'
 import {
@@ -37,6 +37,8 @@ interface Exchange {
   contentType?: string
   /** Send the API credential (false for the token endpoint itself). */
   auth: boolean
+  /** Body and extra headers signed afresh for every attempt (the token request: single-use assertion and proof). */
+  sign?: () => Promise<SignedTokenRequest>
   signal?: AbortSignal
 }
 
@@ -71,8 +73,8 @@ export class OktaHttpClient implements OktaClient {
     this.#auth = createAuth(
       this.#config.auth,
       this.#config.orgUrl,
-      (form, signal) => this.#requestToken(form, signal),
-      (info) => this.#log({ level: 'debug', event: 'okta.token', msg: `OAuth access token obtained (expires in ${info.expiresInS} s)`, ...info }),
+      (sign, signal) => this.#requestToken(sign, signal),
+      (info) => this.#log({ level: 'debug', event: 'okta.token', msg: `OAuth access token obtained (${info.tokenType === 'DPoP' ? 'DPoP-bound, ' : ''}expires in ${info.expiresInS} s)`, ...info }),
     )
     this.#transport = new Transport({
       origin: this.#config.origin,
@@ -174,18 +176,17 @@ export class OktaHttpClient implements OktaClient {
     return { url: origin + path, path }
   }
 
-  async #requestToken(form: string, signal?: AbortSignal): Promise<unknown> {
-    const res = await this.#exchange({
+  async #requestToken(sign: () => Promise<SignedTokenRequest>, signal?: AbortSignal): Promise<TokenReply> {
+    return this.#exchange({
       method: 'POST',
       url: this.#config.origin + TOKEN_PATH,
       path: TOKEN_PATH,
       bucket: 'token',
-      body: form,
+      sign,
       contentType: 'application/x-www-form-urlencoded',
       auth: false,
       ...(signal === undefined ? {} : { signal }),
     })
-    return res.json
   }
 
   /**
@@ -203,13 +204,15 @@ export class OktaHttpClient implements OktaClient {
     for (;;) {
       if (this.#closed) throw closedError()
       attempt++
-      const authorization = x.auth ? await this.#auth.authorization(x.signal) : null
+      const credentials = x.auth ? await this.#auth.headersFor({ method: x.method, url: x.url }, x.signal) : null
+      const signed = x.sign === undefined ? null : await x.sign()
       const release = await this.#pace(bucket, x.signal)
       const headers: Record<string, string> = {
         accept: 'application/json',
         'user-agent': this.#config.userAgent,
+        ...credentials,
+        ...signed?.headers,
       }
-      if (authorization !== null) headers['authorization'] = authorization
       if (x.contentType !== undefined) headers['content-type'] = x.contentType
       if (attempt > 1 && previousRequestId !== null) {
         // What Okta's own SDK sends, so support can correlate retries.
@@ -227,7 +230,7 @@ export class OktaHttpClient implements OktaClient {
           method: x.method,
           path: x.path,
           headers,
-          ...(x.body === undefined ? {} : { body: x.body }),
+          ...(signed !== null ? { body: signed.form } : x.body === undefined ? {} : { body: x.body }),
           ...(x.signal === undefined ? {} : { signal: x.signal }),
         })
       } catch (err) {
@@ -272,10 +275,11 @@ export class OktaHttpClient implements OktaClient {
           const errInit = { ...base, errorCode: body.errorCode, errorSummary: body.errorSummary }
 
           if (x.bucket === 'token' && res.status >= 400 && res.status < 500 && res.status !== 429) {
-            throw new OktaAuthError(errInit)
+            // The token endpoint's OAuth errors are the auth step's to read (DPoP's nonce handshake among them).
+            return { status: res.status, headers: res.headers, json: lenientJson(res.text), requestId }
           }
-          if (res.status === 401 && authorization !== null && !authRetried && this.#auth.invalidate(authorization)) {
-            // An expired or revoked OAuth token: fetch a fresh one and try once more.
+          if (res.status === 401 && credentials !== null && !authRetried && this.#auth.onUnauthorized(credentials, res.headers)) {
+            // An expired or revoked OAuth token, or a DPoP nonce challenge: fresh headers, one more try.
             authRetried = true
             attempt--
             bucket.stats.retries++
@@ -405,6 +409,14 @@ function header(headers: TransportResponse['headers'], name: string): string | n
 function pathOnly(path: string): string {
   const q = path.indexOf('?')
   return q === -1 ? path : path.slice(0, q)
+}
+
+function lenientJson(text: string): unknown {
+  try {
+    return JSON.parse(text)
+  } catch {
+    return null
+  }
 }
 
 /** Okta's error shape (`errorCode`/`errorSummary`) or OAuth's (`error`/`error_description`); tolerant of anything else. */

@@ -115,6 +115,7 @@ function checkAuth(auth: unknown): void {
       throw new OktaConfigError('auth.privateKey', 'is required')
     }
     if (a['keyId'] !== undefined && typeof a['keyId'] !== 'string') throw new OktaConfigError('auth.keyId', 'must be a string')
+    if (a['dpop'] !== undefined && a['dpop'] !== 'auto' && typeof a['dpop'] !== 'boolean') throw new OktaConfigError('auth.dpop', 'must be "auto", true or false')
     const scopes = a['scopes']
     if (!Array.isArray(scopes) || scopes.length === 0 || !scopes.every((s) => typeof s === 'string' && /^\S+$/.test(s))) {
       throw new OktaConfigError('auth.scopes', 'must be a non-empty list of scope names, e.g. ["okta.users.read"]')

@@ -65,11 +65,13 @@ export class OktaAuthError extends OktaRequestError {
   /** For a 403 `insufficient_scope`: the scope the token lacks (from `WWW-Authenticate`). */
   readonly missingScope: string | null
 
-  constructor(init: OktaRequestErrorInit & { missingScope?: string | null }) {
+  /** `hint`: what the user can change, e.g. the `okta.auth.dpop` setting a DPoP-requiring app needs. */
+  constructor(init: OktaRequestErrorInit & { missingScope?: string | null; hint?: string }) {
     const missingScope = init.missingScope ?? null
+    const detail = missingScope === null ? init.hint : `missing scope ${missingScope}`
     super('ERR_OKTA_AUTH', { ...init, retryable: false }, {
       exitCode: 2,
-      ...(missingScope === null ? {} : { detail: `missing scope ${missingScope}` }),
+      ...(detail === undefined ? {} : { detail }),
     })
     this.missingScope = missingScope
   }

@@ -8,6 +8,7 @@ import { describeError, UsageError } from '../util/errors.ts'
 import { silentLogger, type Logger } from '../util/log.ts'
 import { runPipeline } from './run.ts'
 import type { BackfillOptions, BackfillResult, CopySummary } from './types.ts'
+import { refreshViews } from './views.ts'
 
 /** Rows per copy batch: big enough for the bulk paths, small enough for flat memory. */
 const COPY_BATCH_ROWS = 5_000
@@ -120,6 +121,8 @@ async function copyDestination(from: string, to: string, lockWaitMs: number, log
       if (mismatch) {
         summary.status = 'failed'
         summary.error = mismatch
+      } else {
+        await refreshViews(target, logger)
       }
     }
   } catch (err) {

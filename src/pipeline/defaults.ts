@@ -1,5 +1,5 @@
 import { DEFAULT_EXTRACT_OPTIONS } from '../resources/options.ts'
-import { RESOURCE_NAMES } from '../resources/types.ts'
+import { DEFAULT_RESOURCES } from '../resources/types.ts'
 import type { OktaAuth, OktaConfig, PipelineConfig } from './types.ts'
 
 /** Defaults of the Okta client settings (documented in the README's configuration reference). */
@@ -18,7 +18,7 @@ export function defaultPipelineConfig(args: { orgUrl: string; auth: OktaAuth; de
   return {
     okta: { orgUrl: args.orgUrl, auth: args.auth, ...DEFAULT_OKTA_SETTINGS },
     destination: args.destination,
-    resources: [...RESOURCE_NAMES],
+    resources: [...DEFAULT_RESOURCES],
     extract: { ...DEFAULT_EXTRACT_OPTIONS },
     lockWaitMs: 0,
     maxBatchRows: DEFAULT_MAX_BATCH_ROWS,

@@ -111,6 +111,9 @@ function applyDay(sim: Simulator, day: number, seed: number, at: Date): void {
   const app = pick(appIds)
   const assignee = org.appAssigneeIds(app)[0]
   if (assignee !== undefined) org.unassignUser(app, assignee)
+  // The access graph moves too: a joiner becomes an admin, a group gets an app.
+  org.grantUserRole(joiners[0]!, pick(['HELP_DESK_ADMIN', 'READ_ONLY_ADMIN', 'REPORT_ADMIN']))
+  org.assignGroupToApp(pick(appIds), pick(groupIds))
 }
 
 function removeSomeMember(org: OrgControl, groupId: string): void {
@@ -144,6 +147,18 @@ GROUP BY g.id ORDER BY members DESC LIMIT 5`,
 FROM apps_assigned aa JOIN apps a ON a.id = aa.app_id
 WHERE aa._deleted_at IS NULL AND a._deleted_at IS NULL
 GROUP BY a.id ORDER BY assigned DESC LIMIT 5`,
+  },
+  {
+    title: 'Who can reach each app, directly or through groups (view user_app_access)',
+    sql: `SELECT a.label AS app, count(DISTINCT v.user_id) AS users,
+  count(DISTINCT CASE WHEN v.via = 'GROUP' THEN v.group_id END) AS via_groups
+FROM user_app_access v JOIN apps a ON a.id = v.app_id
+GROUP BY a.id ORDER BY users DESC LIMIT 5`,
+  },
+  {
+    title: 'Admins by role and how they hold it (view privileged_users)',
+    sql: `SELECT role_type, assignment_type, count(DISTINCT user_id) AS users
+FROM privileged_users GROUP BY 1, 2 ORDER BY 3 DESC LIMIT 6`,
   },
   {
     title: 'System Log: most frequent event types',

@@ -14,6 +14,7 @@ import { countingClient } from './counting-client.ts'
 import { mergeWhileBusy } from './merge-while-busy.ts'
 import { testHooksFromEnv } from './test-hooks.ts'
 import { toCommitBatch } from './to-commit-batch.ts'
+import { refreshViews } from './views.ts'
 import type { ResourceSummary, RunOptions, RunStatus, RunSummary } from './types.ts'
 
 /**
@@ -51,6 +52,7 @@ export async function runPipeline(options: RunOptions): Promise<RunSummary> {
       schemaChanges: [],
     }
     const resources = await runResources(ctx)
+    await refreshViews(destination, logger)
     const finishedAt = new Date()
     const status = overallStatus(resources)
     return {
@@ -184,7 +186,8 @@ async function runResource(ctx: RunContext, def: ResourceDefinition): Promise<Re
  */
 async function commitGroup(ctx: RunContext, def: ResourceDefinition, loadId: string, normalizer: Normalizer, group: readonly ExtractBatch[]): Promise<number> {
   const records = group.length === 1 ? group[0]!.records : group.flatMap((b) => b.records)
-  const normalized = normalizer.normalize(def.table, records)
+  const declared = group.flatMap((b) => b.declaredColumns ?? [])
+  const normalized = normalizer.normalize(declared.length > 0 ? { ...def.table, declaredColumns: declared } : def.table, records)
   const ownTables = normalizer.tables()
   await ctx.destination.commitBatch(
     toCommitBatch({ loadId, resource: def, batches: group, normalized, tables: [...ctx.tables.values(), ...ownTables], registry: RESOURCES }),

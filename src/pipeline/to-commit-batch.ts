@@ -48,6 +48,17 @@ export function toCommitBatch(args: {
     }
   }
 
+  // A record gone takes its dependants with it: every resource swept by that record's resource.
+  for (const cascade of batches.flatMap((b) => b.cascades ?? [])) {
+    for (const dependant of Object.values(registry)) {
+      const by = dependant.sweptBy?.find((s) => s.resource === cascade.resource)
+      const table = by && known.get(dependant.table.table)
+      if (!by || !table) continue
+      const column = table.columns.find((c) => samePath(c.path, by.keyPath))
+      if (column) sweeps.push({ table: table.name, where: { column: column.name, value: cascade.id } })
+    }
+  }
+
   return {
     loadId,
     resource: resource.name,

@@ -46,6 +46,8 @@ export type OktaAuth =
       privateKey: string
       keyId?: string
       scopes: string[]
+      /** DPoP-bound tokens (RFC 9449): `"auto"` (default) once Okta demands them, `true` always, `false` never. */
+      dpop?: 'auto' | boolean
     }
 
 export interface RunOptions {

@@ -20,6 +20,7 @@ export const apps: ResourceDefinition = {
     // hundreds of sparse columns.
     jsonPaths: [['_links'], ['_embedded'], ['settings'], ['profile'], ['visibility', 'appLinks']],
   },
+  scopes: ['okta.apps.read'],
   writeMode: 'merge',
   pageSize: PAGE_SIZE,
   cursorStrategy:

@@ -46,7 +46,9 @@ export const groupUsers: ResourceDefinition = {
   endpoint: '/api/v1/groups/{id}/users',
   table: { table: 'group_users', primaryKey: [['group_id'], ['user_id']] },
   parent: { resource: 'groups', keyPath: ['group_id'] },
+  sweptBy: [{ resource: 'groups', keyPath: ['group_id'] }],
   runAfter: ['groups'],
+  scopes: ['okta.groups.read'],
   writeMode: 'merge',
   pageSize: PAGE_SIZE,
   cursorStrategy:

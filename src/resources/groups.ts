@@ -13,6 +13,7 @@ export const groups: ResourceDefinition = {
   name: 'groups',
   endpoint: '/api/v1/groups',
   table: { table: 'groups', primaryKey: [['id']], jsonPaths: [['_links']] },
+  scopes: ['okta.groups.read'],
   writeMode: 'merge',
   pageSize: PAGE_SIZE,
   cursorStrategy:

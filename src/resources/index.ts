@@ -1,13 +1,20 @@
+import { appGroups } from './app-groups.ts'
 import { apps } from './apps.ts'
 import { appsAssigned } from './apps-assigned.ts'
+import { groupRoles } from './group-roles.ts'
+import { groupRules } from './group-rules.ts'
 import { groupUsers } from './group-users.ts'
 import { groups } from './groups.ts'
 import { systemLog } from './system-log.ts'
 import { RESOURCE_NAMES, type ResourceDefinition, type ResourceName } from './types.ts'
+import { userFactors } from './user-factors.ts'
+import { userRoles } from './user-roles.ts'
+import { userSchema } from './user-schema.ts'
+import { userTypes } from './user-types.ts'
 import { users } from './users.ts'
 
 export { DEFAULT_EXTRACT_OPTIONS } from './options.ts'
-export { RESOURCE_NAMES } from './types.ts'
+export { DEFAULT_RESOURCES, RESOURCE_NAMES } from './types.ts'
 export type { ExtractBatch, ExtractContext, ExtractOptions, ResourceDefinition, ResourceName } from './types.ts'
 
 /** Every resource, by name. The pipeline walks this with no per-resource logic. */
@@ -18,7 +25,19 @@ export const RESOURCES: Readonly<Record<ResourceName, ResourceDefinition>> = Obj
   apps,
   apps_assigned: appsAssigned,
   system_log: systemLog,
+  app_groups: appGroups,
+  user_roles: userRoles,
+  group_roles: groupRoles,
+  user_factors: userFactors,
+  group_rules: groupRules,
+  user_types: userTypes,
+  user_schema: userSchema,
 })
+
+/** Every OAuth scope the selected resources need, in a stable order. */
+export function scopesFor(selected: readonly ResourceName[]): string[] {
+  return [...new Set(RESOURCE_NAMES.filter((n) => selected.includes(n)).flatMap((n) => RESOURCES[n].scopes))]
+}
 
 /** The selected resources `name` must wait for (its `runAfter`, restricted to the selection). */
 export function waitsFor(name: ResourceName, selected: readonly ResourceName[]): ResourceName[] {

@@ -5,18 +5,20 @@ import type { ResourceDefinition, ResourceName } from './types.ts'
 const PAGE_SIZE = 1000
 
 /** Events that prove a row gone: which table, and the target type carrying its id. */
-const DELETIONS: Record<string, { resource: ResourceName; targetType: string; children?: ResourceName }> = {
+const DELETIONS: Record<string, { resource: ResourceName; targetType: string }> = {
   'user.lifecycle.delete.completed': { resource: 'users', targetType: 'User' },
-  // A deleted group's memberships and a deleted app's assignments go with it: a per-parent
-  // sweep from this load marks every row of that parent deleted.
-  'group.lifecycle.delete': { resource: 'groups', targetType: 'UserGroup', children: 'group_users' },
-  'application.lifecycle.delete': { resource: 'apps', targetType: 'AppInstance', children: 'apps_assigned' },
+  'group.lifecycle.delete': { resource: 'groups', targetType: 'UserGroup' },
+  'application.lifecycle.delete': { resource: 'apps', targetType: 'AppInstance' },
 }
 
-/** Deletions the events of one page prove. */
+/**
+ * Deletions the events of one page prove: the deleted records by key, and a cascade per record, so
+ * that rows depending on it (a group's memberships, an app's assignments, a user's roles) go with
+ * it; which tables those are, each child resource declares (`sweptBy`).
+ */
 export const deletionsFromEvents: NonNullable<LogPollingSpec['derive']> = (events) => {
   const keys = new Map<ResourceName, string[][]>()
-  const sweeps: { resource: ResourceName; parentId: string }[] = []
+  const cascades: { resource: ResourceName; id: string }[] = []
   for (const event of events) {
     const rule = typeof event['eventType'] === 'string' ? DELETIONS[event['eventType']] : undefined
     if (!rule || !succeeded(event)) continue
@@ -24,10 +26,10 @@ export const deletionsFromEvents: NonNullable<LogPollingSpec['derive']> = (event
       const list = keys.get(rule.resource) ?? []
       list.push([id])
       keys.set(rule.resource, list)
-      if (rule.children) sweeps.push({ resource: rule.children, parentId: id })
+      cascades.push({ resource: rule.resource, id })
     }
   }
-  return { deletes: [...keys].map(([resource, k]) => ({ resource, keys: k })), sweeps }
+  return { deletes: [...keys].map(([resource, k]) => ({ resource, keys: k })), cascades }
 }
 
 /** The System Log, appended and de-duplicated by `uuid`, polled from a saved `next` link. */
@@ -40,6 +42,7 @@ export const systemLog: ResourceDefinition = {
     // Free-form maps whose keys vary per event type.
     jsonPaths: [['debugContext', 'debugData'], ['transaction', 'detail'], ['actor', 'detailEntry']],
   },
+  scopes: ['okta.logs.read'],
   writeMode: 'append',
   pageSize: PAGE_SIZE,
   cursorStrategy:

@@ -1,10 +1,19 @@
 import type { OktaClient } from '../okta/types.ts'
-import type { TableHints } from '../schema/types.ts'
+import type { DeclaredColumn, TableHints } from '../schema/types.ts'
 import type { StateRow, StateWrite } from '../state/types.ts'
 import type { Logger } from '../util/log.ts'
 
-export const RESOURCE_NAMES = ['users', 'groups', 'group_users', 'apps', 'apps_assigned', 'system_log'] as const
+export const RESOURCE_NAMES = [
+  'users', 'groups', 'group_users', 'apps', 'apps_assigned', 'system_log',
+  'app_groups', 'user_roles', 'group_roles', 'user_factors', 'group_rules', 'user_types', 'user_schema',
+] as const
 export type ResourceName = (typeof RESOURCE_NAMES)[number]
+
+/**
+ * What a run loads unless told otherwise: every resource but `user_factors`, whose first load
+ * costs one request per user (PRODUCT.md, Configuration).
+ */
+export const DEFAULT_RESOURCES: readonly ResourceName[] = RESOURCE_NAMES.filter((n) => n !== 'user_factors')
 
 /**
  * One resource, declared as data plus an `extract` built from a shared strategy.
@@ -18,8 +27,17 @@ export interface ResourceDefinition {
   table: TableHints
   /** Child resources: the parent resource and the record path holding the parent id (e.g. ['group_id']). */
   parent?: { resource: ResourceName; keyPath: string[] }
+  /**
+   * Resources whose deleted records take rows of this one with them, and the record path holding
+   * that record's id (e.g. `app_groups`: a deleted app by `app_id`, a deleted group by `group_id`).
+   * The resource that learns of a deletion (the System Log) names only the deleted record; the
+   * pipeline sweeps every resource that declares it here.
+   */
+  sweptBy?: { resource: ResourceName; keyPath: string[] }[]
   /** Resources that must finish before this one starts when both are selected. */
   runAfter?: ResourceName[]
+  /** OAuth scopes the resource's requests need (a missing one fails this resource alone, naming it). */
+  scopes: string[]
   /** `merge` (upsert by primary key) or `append` (insert, dedupe by primary key). */
   writeMode: 'merge' | 'append'
   pageSize: number
@@ -68,4 +86,11 @@ export interface ExtractBatch {
    * parent (`parentId`: per-parent replacement) or for the whole table (full listing / full refresh).
    */
   sweep?: { resource: ResourceName; parentId?: string }
+  /**
+   * Records known gone (e.g. a deleted group): every resource whose `sweptBy` names `resource`
+   * marks its rows of that record deleted, in this batch's transaction.
+   */
+  cascades?: { resource: ResourceName; id: string }[]
+  /** Columns the source declares for this resource's table (users: the profile schema), created before their first value. */
+  declaredColumns?: DeclaredColumn[]
 }

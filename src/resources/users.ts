@@ -1,6 +1,8 @@
+import { describeError } from '../util/errors.ts'
 import { EPOCH } from './strategies/cursor.ts'
 import { watermarkExtractor, type WatermarkSpec } from './strategies/watermark.ts'
-import type { ResourceDefinition } from './types.ts'
+import type { ExtractBatch, ExtractContext, ResourceDefinition } from './types.ts'
+import { declaredProfileColumns, fetchUserSchema } from './user-schema.ts'
 
 const PAGE_SIZE = 200
 
@@ -29,9 +31,36 @@ export const users: ResourceDefinition = {
   name: 'users',
   endpoint: '/api/v1/users',
   table: { table: 'users', primaryKey: [['id']], jsonPaths: [['_links'], ['_embedded']] },
+  scopes: ['okta.users.read'],
   writeMode: 'merge',
   pageSize: PAGE_SIZE,
   cursorStrategy:
     'watermark on lastUpdated: search=lastUpdated gt "<watermark − lookback>" sorted ascending, advanced per page; users of the overlap already loaded at the same lastUpdated are skipped; full refresh sweeps users no longer listed',
-  extract: watermarkExtractor(USERS_WATERMARK),
+  extract: typedBySchema(watermarkExtractor(USERS_WATERMARK)),
+}
+
+/**
+ * With `user_schema` selected, the profile schema types the table: one request per run, and its
+ * custom attributes ride on the first batch as declared columns (created before any user holds a
+ * value, with the declared type). Without the schema (not selected, or the request refused) the
+ * columns appear with their first values, as before.
+ */
+function typedBySchema(extract: (ctx: ExtractContext) => AsyncGenerator<ExtractBatch>): (ctx: ExtractContext) => AsyncGenerator<ExtractBatch> {
+  return async function* (ctx) {
+    let declared = ctx.selected.includes('user_schema') ? await declaredColumns(ctx) : []
+    for await (const batch of extract(ctx)) {
+      yield declared.length > 0 ? { ...batch, declaredColumns: declared } : batch
+      declared = []
+    }
+  }
+}
+
+async function declaredColumns(ctx: ExtractContext): Promise<NonNullable<ExtractBatch['declaredColumns']>> {
+  try {
+    return declaredProfileColumns(await fetchUserSchema(ctx))
+  } catch (err) {
+    if (ctx.signal?.aborted) throw err
+    ctx.logger({ level: 'warn', event: 'extract.schema_unavailable', msg: `users: the user schema could not be read, columns follow the values: ${describeError(err)}`, resource: 'users' })
+    return []
+  }
 }

@@ -1,5 +1,6 @@
 import type { CompiledChild, CompiledRoot, ColumnState, KeyInfo, ShapeNode, TableState } from './table-state.ts'
-import { parseTimestamp, INT64_MAX, INT64_MIN, isObjectArray } from './infer.ts'
+import { MAX_FLATTEN_DEPTH } from './table-state.ts'
+import { isObjectArray, parseTimestamp, scalarText } from './infer.ts'
 import { toJsonText } from './json-text.ts'
 
 /**
@@ -19,10 +20,13 @@ import { toJsonText } from './json-text.ts'
 const helpers = {
   J: toJsonText,
   TS: parseTimestamp,
+  TXT: scalarText,
+  /** A scalar in a json column: the JSON string of its text (type-lattice.ts: text → json). */
+  JS: (v: string | number | boolean | bigint): string => JSON.stringify(scalarText(v)),
   OA: isObjectArray,
   HAS: Object.hasOwn,
-  MINB: INT64_MIN,
-  MAXB: INT64_MAX,
+  MINS: BigInt(Number.MIN_SAFE_INTEGER),
+  MAXS: BigInt(Number.MAX_SAFE_INTEGER),
   CNT(o: object): number {
     let n = 0
     for (const _ in o) n++
@@ -48,18 +52,21 @@ class Emitter {
     return `c${c.index}`
   }
 
-  /** Assigns scalar `v` (not null, not an object) to column `c`, or bails when it does not fit. */
+  /**
+   * Assigns scalar `v` (not null, not an object) to column `c`, or bails when it does not fit.
+   * Encodes exactly as infer.ts `encodeValue` does (the generic walk is the reference).
+   */
   scalar(c: ColumnState, v: string): string {
     const t = this.col(c)
     switch (c.type) {
       case 'text':
-        return `${t} = ${v}; if (typeof ${v} !== 'string') F[${c.index}] = 1;`
+        return `${t} = H.TXT(${v});`
       case 'json':
-        return `${t} = H.J(${v});`
+        return `${t} = H.JS(${v});`
       case 'bigint':
-        return `if (typeof ${v} === 'number') { if (!Number.isSafeInteger(${v})) return null; ${t} = ${v} } else if (typeof ${v} === 'bigint' && ${v} >= H.MINB && ${v} <= H.MAXB) ${t} = ${v}; else return null;`
+        return `if (typeof ${v} === 'number') { if (!Number.isSafeInteger(${v})) return null; ${t} = ${v} === 0 ? 0 : ${v} } else if (typeof ${v} === 'bigint' && ${v} >= H.MINS && ${v} <= H.MAXS) ${t} = Number(${v}); else return null;`
       case 'double':
-        return `if (typeof ${v} !== 'number') return null; ${t} = ${v};`
+        return `if (typeof ${v} !== 'number') return null; ${t} = ${v} === 0 ? 0 : ${v};`
       case 'boolean':
         return `if (typeof ${v} !== 'boolean') return null; ${t} = ${v};`
       case 'timestamp':
@@ -67,8 +74,8 @@ class Emitter {
     }
   }
 
-  /** Code reading object `o` against `node`, counting found keys into a fresh counter. */
-  object(node: ShapeNode, o: string): void {
+  /** Code reading object `o` (at path length `depth`) against `node`, counting found keys into a fresh counter. */
+  object(node: ShapeNode, o: string, depth: number): void {
     const n = this.id('n')
     const v = this.id('v')
     this.lines.push(`{ let ${n} = 0, ${v};`)
@@ -78,32 +85,32 @@ class Emitter {
       // properties, or an absent key would yield the inherited value.
       const read = key in Object.prototype ? `(H.HAS(${o}, ${k}) ? ${o}[${k}] : undefined)` : `${o}[${k}]`
       this.lines.push(`${v} = ${read}; if (${v} !== undefined) { ${n}++;`)
-      if (!info.ignore) this.value(info, v)
+      if (!info.ignore) this.value(info, v, depth + 1)
       this.lines.push('}')
     }
     this.lines.push(`if (${n} !== H.CNT(${o})) return null; }`)
   }
 
-  value(info: KeyInfo, v: string): void {
+  /** Code for the value `v` of a key whose path has `depth` segments. */
+  value(info: KeyInfo, v: string, depth: number): void {
     const c = info.col
     if (info.json) {
       this.lines.push(c ? `if (${v} !== null) ${this.col(c)} = H.J(${v});` : `if (${v} !== null) return null;`)
       return
     }
     this.lines.push(`if (${v} !== null) { if (typeof ${v} === 'object') { if (Array.isArray(${v})) {`)
-    // Arrays: [] → nothing for a child table, '[]' for a JSON column; objects → child table (roots);
-    // anything else → the JSON column.
-    const jsonCol = c !== undefined && c.type === 'json'
-    const empty = info.child ? '' : c === undefined ? '' : jsonCol ? `${this.col(c)} = '[]';` : 'return null;'
-    const nonEmpty = jsonCol ? `${this.col(c)} = H.J(${v});` : 'return null;'
+    // Arrays of objects → child table (roots); any other array, [] included → the JSON column.
+    const toJson = c !== undefined && c.type === 'json' ? `${this.col(c)} = H.J(${v});` : 'return null;'
     if (this.#table.isRoot) {
       const onObjects = info.child ? `kids.push(K[${this.kid(info.child)}], ${v});` : 'return null;'
-      this.lines.push(`if (${v}.length === 0) { ${empty} } else if (H.OA(${v})) { ${onObjects} } else { ${nonEmpty} }`)
+      this.lines.push(`if (${v}.length > 0 && H.OA(${v})) { ${onObjects} } else { ${toJson} }`)
     } else {
-      this.lines.push(`if (${v}.length === 0) { ${empty} } else { ${nonEmpty} }`)
+      this.lines.push(toJson)
     }
     this.lines.push('} else {')
-    if (info.obj) this.object(info.obj, v)
+    // At the depth bound a non-empty object is one JSON value; above it, it flattens.
+    if (depth >= MAX_FLATTEN_DEPTH) this.lines.push(`for (const _ in ${v}) { ${toJson} break }`)
+    else if (info.obj) this.object(info.obj, v, depth)
     else this.lines.push(`for (const _ in ${v}) return null;`)
     this.lines.push('} } else {')
     this.lines.push(c ? this.scalar(c, v) : 'return null;')
@@ -121,7 +128,7 @@ function build(table: TableState): { body: string; kids: TableState[] } {
   const e = new Emitter(table)
   const cols = table.columns.map((c) => e.col(c))
   if (cols.length > 0) e.lines.push(`let ${cols.map((c) => `${c} = null`).join(', ')};`)
-  e.object(table.shape, 'r')
+  e.object(table.shape, 'r', 0)
   const prefix = table.isRoot ? '' : 'pid, idx, '
   e.lines.push(`return [${prefix}${cols.join(', ')}];`)
   return { body: e.lines.join('\n'), kids: e.kidTables }
@@ -129,10 +136,10 @@ function build(table: TableState): { body: string; kids: TableState[] } {
 
 export function compileRoot(table: TableState): CompiledRoot {
   const { body, kids } = build(table)
-  return new Function('H', 'K', 'F', `return function extract(r, kids) {\n${body}\n}`)(helpers, kids, table.rawText) as CompiledRoot
+  return new Function('H', 'K', `return function extract(r, kids) {\n${body}\n}`)(helpers, kids) as CompiledRoot
 }
 
 export function compileChild(table: TableState): CompiledChild {
   const { body } = build(table)
-  return new Function('H', 'F', `return function extract(r, pid, idx) {\n${body}\n}`)(helpers, table.rawText) as CompiledChild
+  return new Function('H', `return function extract(r, pid, idx) {\n${body}\n}`)(helpers) as CompiledChild
 }

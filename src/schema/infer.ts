@@ -1,24 +1,19 @@
 import type { ColumnType, RowValue } from './types.ts'
 import { toJsonText } from './json-text.ts'
+import { widenValue } from './type-lattice.ts'
 
 /**
- * Type inference for scalar JSON values and the widening lattice:
- *
- *   bigint → double → text → json      boolean → text      timestamp → text
- *
- * `json` is the top: it holds anything. The least upper bound of two different types is the
- * lowest type above both (bigint ⊔ double = double; boolean ⊔ bigint = text; anything ⊔ json = json).
+ * Type inference for scalar JSON values and their encoding for a column (the lattice itself, the
+ * join and what a widening does to a value, is type-lattice.ts).
  */
-
-export const INT64_MIN = -(2n ** 63n)
-export const INT64_MAX = 2n ** 63n - 1n
 
 /**
- * Matches ISO-8601 date-times WITH a zone designator (`Z` or `±hh:mm`). A date-time without a zone
- * is ambiguous (its instant depends on the reader's time zone) and a date alone is not an instant,
- * so both stay text.
+ * Matches ISO-8601 date-times WITH a zone designator (`Z` or `±hh:mm`) and at most millisecond
+ * precision. A date-time without a zone is ambiguous (its instant depends on the reader's time
+ * zone) and a date alone is not an instant, so both stay text; so do finer fractions, which
+ * neither JavaScript's Date nor SQLite's stored form holds: as text they keep every digit.
  */
-const TIMESTAMP = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2})(?::(\d{2})(?:\.(\d{1,9}))?)?(Z|([+-])(\d{2}):?(\d{2}))$/
+const TIMESTAMP = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2})(?::(\d{2})(?:\.(\d{1,3}))?)?(Z|([+-])(\d{2}):?(\d{2}))$/
 
 function daysInMonth(year: number, month: number): number {
   if (month === 2) return (year % 4 === 0 && year % 100 !== 0) || year % 400 === 0 ? 29 : 28
@@ -54,9 +49,9 @@ function canonical(text: string): string | null | undefined {
 }
 
 /**
- * The canonical UTC form (`YYYY-MM-DDTHH:MM:SS.sssZ`, more fraction digits kept when given) of a
- * valid ISO-8601 date-time string, or null when `text` is not one (including impossible dates
- * such as `2023-02-30T00:00:00Z`). Okta's own form is already canonical and returned as is.
+ * The canonical UTC form (`YYYY-MM-DDTHH:MM:SS.sssZ`) of a valid ISO-8601 date-time string with a
+ * zone and at most millisecond precision, or null when `text` is not one (including impossible
+ * dates such as `2023-02-30T00:00:00Z`). Okta's own form is already canonical and returned as is.
  */
 export function parseTimestamp(text: string): string | null {
   const len = text.length
@@ -97,7 +92,13 @@ export function parseTimestamp(text: string): string | null {
   )
 }
 
-/** The type a scalar (non-null, non-object) JSON value infers to. */
+/**
+ * The type a scalar (non-null, non-object) JSON value infers to: a function of the value alone
+ * (never of what the column already holds), so every arrival order joins the same set of types.
+ * Integers are `bigint` only within ±2^53: a double column holds those exactly, so the widening
+ * bigint → double never rounds a stored value (an int64 beyond 2^53 is text, exact digits: were it
+ * `bigint`, a later double in another batch would widen its column to double and round it).
+ */
 export function scalarType(value: string | number | boolean | bigint): ColumnType {
   switch (typeof value) {
     case 'string':
@@ -105,79 +106,49 @@ export function scalarType(value: string | number | boolean | bigint): ColumnTyp
     case 'boolean':
       return 'boolean'
     case 'bigint':
-      // Beyond int64 no integer column holds it: exact digits in a text column.
-      return value >= INT64_MIN && value <= INT64_MAX ? 'bigint' : 'text'
+      return value >= MIN_SAFE && value <= MAX_SAFE ? 'bigint' : 'text'
     default:
-      if (!Number.isInteger(value)) return 'double'
-      // Integral numbers beyond ±2^63 were already rounded by whoever parsed them; keep them as doubles.
-      return Math.abs(value) < 2 ** 63 ? 'bigint' : 'double'
+      // An integral number beyond 2^53 was already rounded by whoever parsed it: a double.
+      return Number.isSafeInteger(value) ? 'bigint' : 'double'
   }
 }
 
-/** Least upper bound of two column types on the widening lattice. */
-export function widenType(a: ColumnType, b: ColumnType): ColumnType {
-  if (a === b) return a
-  if (a === 'json' || b === 'json') return 'json'
-  if ((a === 'bigint' && b === 'double') || (a === 'double' && b === 'bigint')) return 'double'
-  return 'text'
-}
-
-/** True when a value of type `value` fits a column of type `column` without widening. */
-export function fits(column: ColumnType, value: ColumnType): boolean {
-  return widenType(column, value) === column
-}
-
-const isUnsafeBigint = (v: unknown): boolean =>
-  typeof v === 'bigint' && (v > BigInt(Number.MAX_SAFE_INTEGER) || v < BigInt(Number.MIN_SAFE_INTEGER))
+const MIN_SAFE = BigInt(Number.MIN_SAFE_INTEGER)
+const MAX_SAFE = BigInt(Number.MAX_SAFE_INTEGER)
 
 /**
- * The column type a column of type `column` must become to hold `raw` (of inferred type `type`).
- * One exception to the plain lattice: an int64 beyond ±2^53 cannot become a double without
- * rounding, so it widens a double column to text instead.
+ * Encodes a raw JSON value of inferred type `type` for a column of type `column` (which fits it:
+ * `column` is `type` or above it on the lattice). The result is what `widenValue` would make of the
+ * value stored in a `type` column, so a value reads the same whichever column type it met first.
+ * `type` is `json` for arrays, objects and declared free-form paths: their JSON text, as is.
  */
-export function columnTypeFor(column: ColumnType, type: ColumnType, raw: unknown): ColumnType {
-  const to = widenType(column, type)
-  return to === 'double' && isUnsafeBigint(raw) ? 'text' : to
-}
-
-/** Encodes a raw JSON value for a column of type `column` (which already fits it). See RowBatch. */
-export function encodeValue(raw: unknown, column: ColumnType): RowValue {
+export function encodeValue(raw: unknown, type: ColumnType, column: ColumnType): RowValue {
   if (raw === null || raw === undefined) return null
-  switch (column) {
-    case 'json':
-      return toJsonText(raw)
-    case 'text':
-      // Numbers and booleans stay raw until the batch is complete (see TableState.rawText).
-      return raw as string | number | boolean | bigint
+  if (type === 'json') return toJsonText(raw)
+  let value: RowValue
+  switch (type) {
     case 'timestamp':
-      return parseTimestamp(raw as string)
-    case 'bigint':
-      return typeof raw === 'number' && !Number.isSafeInteger(raw) ? BigInt(raw) : (raw as number | bigint)
+      value = parseTimestamp(raw as string)
+      break
     case 'double':
-      return Number(raw)
-    case 'boolean':
-      return raw as boolean
+      value = (raw as number) === 0 ? 0 : Number(raw)
+      break
+    case 'bigint':
+      value = typeof raw === 'bigint' ? Number(raw) : (raw as number) === 0 ? 0 : (raw as number)
+      break
+    case 'text':
+      value = typeof raw === 'string' ? raw : String(raw)
+      break
+    default:
+      value = raw as boolean
   }
+  return column === type ? value : widenValue(value, type, column)
 }
 
-/**
- * Re-encodes a value already encoded for a `from` column as it must be for the wider `to` column
- * (rows of the current batch written before the column widened). Widening to text leaves numbers
- * and booleans as they are, so that a later widening to json in the same batch still sees a
- * number (`1.5`, not `"1.5"`); `finishText` turns them into strings once the batch is complete.
- */
-export function reencodeValue(value: RowValue, from: ColumnType, to: ColumnType): RowValue {
-  if (value === null || from === to) return value
-  if (to === 'double') return Number(value)
-  if (to === 'text') return value
-  // to === 'json': strings (text, timestamps) become JSON strings; numbers, bigints and booleans
-  // are their own JSON text.
-  return typeof value === 'string' ? JSON.stringify(value) : String(value)
-}
-
-/** The final text encoding of a value left unconverted by `encodeValue` / `reencodeValue`. */
-export function finishText(value: RowValue): RowValue {
-  return value === null || typeof value === 'string' ? value : String(value)
+/** The text a scalar takes in a text column (what `encodeValue(raw, scalarType(raw), 'text')` gives). */
+export function scalarText(raw: string | number | boolean | bigint): string {
+  if (typeof raw === 'string') return parseTimestamp(raw) ?? raw
+  return encodeValue(raw, scalarType(raw), 'text') as string
 }
 
 /** True when at least one element is a plain object and every element is a plain object or null. */

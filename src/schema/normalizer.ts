@@ -1,10 +1,11 @@
-import type { ColumnType, RowBatch, RowValue, SchemaChange, TableDef, TableHints } from './types.ts'
+import type { ColumnType, DeclaredColumn, RowBatch, RowValue, SchemaChange, TableDef, TableHints } from './types.ts'
 import { compileChild, compileRoot } from './compile.ts'
 import { SchemaError } from './errors.ts'
-import { columnTypeFor, encodeValue, finishText, isObjectArray, reencodeValue, scalarType } from './infer.ts'
+import { encodeValue, isObjectArray, scalarType } from './infer.ts'
 import { toJsonText } from './json-text.ts'
 import { childTableNameFor, columnNameFor, SYSTEM_COLUMNS } from './naming.ts'
-import { type ColumnState, type CompiledChild, type CompiledRoot, type KeyInfo, pathKey, ShapeNode, TableState } from './table-state.ts'
+import { type ColumnState, type CompiledChild, type CompiledRoot, type KeyInfo, MAX_FLATTEN_DEPTH, pathKey, ShapeNode, TableState } from './table-state.ts'
+import { widenType, widenValue } from './type-lattice.ts'
 
 export interface NormalizerOptions {
   /** The current stored schema (from `Destination.readSchema()`); names found there are kept forever. */
@@ -75,16 +76,18 @@ interface WalkContext {
  * assumes the caller applies every returned change (in the same transaction as the rows). If that
  * transaction fails, rebuild the Normalizer from `Destination.readSchema()`.
  *
- * Rules (see also naming.ts and infer.ts):
- *  - nested objects flatten into `a__b` columns; empty objects produce nothing.
+ * Rules (see also naming.ts, infer.ts, type-lattice.ts and README "Order independence": every
+ * decision depends on the path and the value only, never on which records came first):
+ *  - nested objects flatten into `a__b` columns; empty objects produce nothing; an object at
+ *    MAX_FLATTEN_DEPTH is one JSON column.
  *  - arrays of objects (null elements skipped, positions kept in `_idx`) become the child table
  *    `<table>__<path>` (one level: inside a child row, arrays of any kind are one JSON column);
- *    arrays of scalars or mixed arrays are one JSON column; an empty array is `'[]'` in an existing
- *    JSON column and otherwise nothing (it never creates a column).
+ *    arrays of scalars or mixed arrays are one JSON column; an empty array is always `'[]'` in the
+ *    path's JSON column (created if need be, also next to a child table).
  *  - `hints.jsonPaths` are one JSON column (their keys are never flattened); `hints.ignorePaths`
  *    are dropped. Paths below an array of objects apply to the child table (`['target', 'detailEntry']`).
  *  - a key seen only with null creates no column until a non-null value arrives.
- *  - a value that does not fit its column widens the column (lattice in infer.ts); an object where
+ *  - a value that does not fit its column widens the column (type-lattice.ts); an object where
  *    a scalar column exists flattens into `x__*` columns next to it; a scalar where only `x__*`
  *    columns exist gets its own `x` column.
  *  - primary-key columns are text (Okta ids and uuids are strings; a stable key type keeps
@@ -132,8 +135,7 @@ export class Normalizer {
     if (root === undefined) root = this.#createRoot(hints, log)
     else if (!root.isRoot) throw new TypeError(`table ${hints.table} is a child table`)
     this.#applyHints(root, hints)
-    root.rawText.length = 0
-    for (const child of root.children) child.rawText.length = 0
+    if (hints.declaredColumns) this.#declare(root, hints.declaredColumns, log)
 
     const rootRows = log.rowsOf(root)
     const kids: unknown[] = []
@@ -152,6 +154,7 @@ export class Normalizer {
       rootRows.rows.push(row)
       rootRows.owners.push(r)
       rootRows.keys.push(key)
+      if (kids.length > 2) sortKids(root, kids)
       for (let i = 0; i < kids.length; i += 2) this.#childRows(kids[i] as TableState, kids[i + 1] as unknown[], key, r, log)
     }
     return { changes: this.#changes(log), batches: records.length === 0 ? [] : this.#batches(root, log) }
@@ -258,29 +261,39 @@ export class Normalizer {
     return col
   }
 
+  /** Declared columns (`hints.declaredColumns`): created with their type, or widened to it. */
+  #declare(table: TableState, declared: readonly DeclaredColumn[], log: CallLog): void {
+    for (const d of declared) {
+      if (d.path.length === 0 || d.path.length > MAX_FLATTEN_DEPTH) continue
+      // A path under a JSON or ignored path has no column of its own.
+      if (d.path.some((_, i) => table.jsonPaths.has(pathKey(d.path.slice(0, i + 1))) || table.ignorePaths.has(pathKey(d.path.slice(0, i + 1))))) continue
+      const col = table.byPath.get(pathKey(d.path))
+      if (col !== undefined) {
+        const to = widenType(col.type, d.type)
+        if (to !== col.type) this.#widen(table, col, to, log, [])
+      } else if (this.#canAddColumn(table)) {
+        this.#addColumn(table, d.path, d.type, log)
+      }
+    }
+  }
+
   #canAddColumn(table: TableState): boolean {
     return table.totalColumns + (table.overflow === null ? 1 : 0) < this.#maxColumns
   }
 
-  #widen(table: TableState, col: ColumnState, wanted: ColumnType, log: CallLog, current: unknown[]): void {
+  /**
+   * Widens a column and re-encodes the rows of this batch exactly as the destination converts the
+   * rows already stored (`widenValue`), so a row reads the same whichever batch it came in.
+   */
+  #widen(table: TableState, col: ColumnState, to: ColumnType, log: CallLog, current: unknown[]): void {
     const from = col.type
     const rows = log.rowsOf(table).rows
-    let to = wanted
-    if (to === 'double' && from === 'bigint') {
-      // int64 values beyond ±2^53 already in this batch would round in a double column.
-      const limit = BigInt(Number.MAX_SAFE_INTEGER)
-      for (const row of rows) {
-        const v = row[col.index]
-        if (typeof v === 'bigint' && (v > limit || v < -limit)) to = 'text'
-      }
-    }
     if (!log.addedSet.has(col) && !log.createdSet.has(table) && !log.widened.has(col)) log.widened.set(col, { table, from })
-    if (to === 'text') table.rawText[col.index] = 1
     col.type = to
     table.version++
     const i = col.index
-    for (const row of rows) if (i < row.length) row[i] = reencodeValue(row[i] as RowValue, from, to)
-    if (i < current.length) current[i] = reencodeValue(current[i] as RowValue, from, to)
+    for (const row of rows) if (i < row.length) row[i] = widenValue(row[i] as RowValue, from, to)
+    if (i < current.length) current[i] = widenValue(current[i] as RowValue, from, to)
   }
 
   /** The KeyInfo at `path` in a table's shape tree, creating nodes on the way. */
@@ -419,7 +432,14 @@ export class Normalizer {
     }
   }
 
-  /** The discovery walk: every key of `o`, creating shape nodes, columns and child tables as needed. */
+  /**
+   * The discovery walk: every key of `o`, creating shape nodes, columns and child tables as needed.
+   * Where a value goes depends only on its path and the value itself, never on what earlier
+   * records created (see README "Order independence"): `[]` is always `'[]'` in the path's JSON
+   * column (also next to a child table), an array of objects is always child rows, any other
+   * array always JSON, an object always flattens, except at MAX_FLATTEN_DEPTH, where it is one
+   * JSON value (so the walk's recursion is bounded however deep a record nests).
+   */
   #walk(ctx: WalkContext, node: ShapeNode, o: Record<string, unknown>, path: string[]): void {
     const table = ctx.table
     for (const key of Object.keys(o)) {
@@ -433,13 +453,10 @@ export class Normalizer {
       } else if (typeof v !== 'object') {
         this.#set(ctx, info, p, scalarType(v as string | number | boolean | bigint), v)
       } else if (Array.isArray(v)) {
-        if (v.length === 0) {
-          if (info.child === undefined && info.col !== undefined) this.#set(ctx, info, p, 'json', v)
-        } else if (table.isRoot && isObjectArray(v)) {
-          ctx.kids.push(info.child ?? this.#createChild(ctx, info, p), v)
-        } else {
-          this.#set(ctx, info, p, 'json', v)
-        }
+        if (v.length > 0 && table.isRoot && isObjectArray(v)) ctx.kids.push(info.child ?? this.#createChild(ctx, info, p), v)
+        else this.#set(ctx, info, p, 'json', v)
+      } else if (p.length >= MAX_FLATTEN_DEPTH) {
+        if (hasKeys(v)) this.#set(ctx, info, p, 'json', v)
       } else {
         if (info.obj === undefined) {
           info.obj = new ShapeNode()
@@ -465,11 +482,9 @@ export class Normalizer {
       info.col = col
       table.version++
     }
-    const to = columnTypeFor(col.type, type, raw)
+    const to = widenType(col.type, type)
     if (to !== col.type) this.#widen(table, col, to, ctx.log, ctx.row)
-    const value = encodeValue(raw, col.type)
-    if (col.type === 'text' && typeof value !== 'string') table.rawText[col.index] = 1
-    ctx.row[col.index] = value
+    ctx.row[col.index] = encodeValue(raw, type, col.type)
   }
 
   #toOverflow(ctx: WalkContext, path: string[], raw: unknown): void {
@@ -527,13 +542,6 @@ export class Normalizer {
   }
 
   #batches(root: TableState, log: CallLog): RowBatch[] {
-    for (const [table, { rows }] of log.rows) {
-      table.rawText.forEach((flag, i) => {
-        if (flag !== 1 || table.columns[i - table.rowOffset]?.type !== 'text') return
-        for (const row of rows) if (i < row.length) row[i] = finishText(row[i] as RowValue)
-      })
-      table.rawText.length = 0
-    }
     const rootRows = log.rowsOf(root)
     // Last occurrence wins when a batch repeats a key (pages overlapping while Okta data moves).
     let keep: Set<number> | null = null
@@ -565,6 +573,32 @@ export class Normalizer {
     }
     return batches
   }
+}
+
+/**
+ * Orders a record's child arrays (`[table, array, …]` pairs) by child table, so that the schema
+ * changes they cause come in the same order whether the compiled extractor (shape order) or the
+ * generic walk (the record's key order) found them.
+ */
+function sortKids(root: TableState, kids: unknown[]): void {
+  for (let i = 2; i < kids.length; i += 2) {
+    const table = kids[i] as TableState
+    const array = kids[i + 1]
+    const rank = root.children.indexOf(table)
+    let j = i
+    while (j > 0 && root.children.indexOf(kids[j - 2] as TableState) > rank) {
+      kids[j] = kids[j - 2]
+      kids[j + 1] = kids[j - 1]
+      j -= 2
+    }
+    kids[j] = table
+    kids[j + 1] = array
+  }
+}
+
+function hasKeys(o: object): boolean {
+  for (const _ in o) return true
+  return false
 }
 
 function pad(row: unknown[], width: number): RowValue[] {

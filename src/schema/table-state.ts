@@ -6,6 +6,15 @@ import type { ColumnType, TableDef } from './types.ts'
  * empty arrays). The shape tree is what the compiled extractor is generated from.
  */
 
+/**
+ * Deepest path that flattens: an object whose path has this many segments is one JSON value
+ * instead of more `a__b__…` columns. A function of the path alone (order-independent), it bounds
+ * the discovery walk's recursion and the compiled extractor's nesting however deep a record goes
+ * (5,000 levels of `{"a":{"a":…}}` is one JSON column at depth 10). Okta's deepest flattened path
+ * is 4 (`client.geographicalContext.geolocation.lat`).
+ */
+export const MAX_FLATTEN_DEPTH = 10
+
 export interface ColumnState {
   name: string
   /** Record path relative to the table's row object; [] for `_overflow`. */
@@ -61,13 +70,6 @@ export class TableState {
   slowSinceCompile = 0
   /** Slow records to wait for before compiling again (grows while compiles keep going stale at once). */
   backoff = 0
-
-  /**
-   * Row positions of text columns that received numbers or booleans during the current
-   * `normalize` call. They stay raw until the batch is complete (so a later widening to json
-   * in the same batch still sees a number) and become strings then.
-   */
-  readonly rawText: number[] = []
 
   /** Hints, as path keys, relative to this table's rows. */
   jsonPaths = new Set<string>()

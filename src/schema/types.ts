@@ -75,4 +75,16 @@ export interface TableHints {
   jsonPaths?: string[][]
   /** Paths dropped entirely. */
   ignorePaths?: string[][]
+  /**
+   * Columns the source declares before any record holds a value (the user profile schema): each
+   * is created with its declared type when absent; an existing column is widened to the join of
+   * its type and the declared one (never narrowed). Values that contradict the declared type
+   * widen the column as any value does.
+   */
+  declaredColumns?: readonly DeclaredColumn[]
+}
+
+export interface DeclaredColumn {
+  path: string[]
+  type: ColumnType
 }

@@ -172,8 +172,9 @@ export function listAppGroups(ctx: RouteContext, id: string): ApiResponse {
       const rec = store.group(g)!
       return {
         id: rec.id,
-        lastUpdated: new Date(rec.lastUpdated).toISOString(),
+        lastUpdated: new Date(store.graph.appGroupUpdated(seq, g, rec.lastUpdated)).toISOString(),
         priority,
+        profile: {},
         _links: { app: { href: `${ctx.base}/api/v1/apps/${app.id}` }, self: { href: `${ctx.base}/api/v1/apps/${app.id}/groups/${rec.id}` }, group: { href: `${ctx.base}/api/v1/groups/${rec.id}` } },
       }
     }),

@@ -30,7 +30,7 @@ export async function startSimulator(opts: SimulatorOptions = {}): Promise<Simul
   for (const [t, scopes] of Object.entries(opts.scopedTokens ?? {})) apiTokens.set(t, new Set(scopes))
   const limiter = new RateLimiter(opts.rateLimits, opts.rateLimitWindowMs ?? 60_000)
   const faults = new FaultInjector()
-  const oauth = new OAuthServer(opts.oauthClients ?? [], opts.accessTokenTtlSeconds ?? 3600)
+  const oauth = new OAuthServer(opts.oauthClients ?? [], opts.accessTokenTtlSeconds ?? 3600, opts.dpop)
   const requests: RecordedRequest[] = []
   const server = new SimHttpServer({
     store,
@@ -62,6 +62,9 @@ export async function startSimulator(opts: SimulatorOptions = {}): Promise<Simul
     },
     expireAccessTokens() {
       oauth.expireAll()
+    },
+    rotateDpopNonce() {
+      oauth.rotateDpopNonce()
     },
     close: () => server.close(),
   }

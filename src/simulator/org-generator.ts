@@ -269,6 +269,15 @@ export interface GroupRecord {
   deleted: boolean
 }
 
+/**
+ * Groups holding admin roles (the stats flag): one in 97, from group 30 on. Not group 1: the
+ * membership skew makes the first groups the largest, and admin groups are small in real orgs.
+ */
+export const FIRST_ADMIN_GROUP = 30
+export function isAdminGroup(g: number): boolean {
+  return g % 97 === FIRST_ADMIN_GROUP
+}
+
 export function generateGroups(ctx: GenContext): GroupRecord[] {
   const { seed, start } = ctx
   const n = ctx.size.groups
@@ -317,7 +326,7 @@ export function generateGroups(ctx: GenContext): GroupRecord[] {
           }
         : { name, description: unit(seed, g, S.gtime + 4) < 0.2 ? null : `Members of ${name}` },
       sourceApp: appGroup ? below(seed, g, S.gtime + 5, ctx.size.apps) : null,
-      admin: g % 97 === 1,
+      admin: isAdminGroup(g),
       deleted: false,
     }
     groups.push(rec)

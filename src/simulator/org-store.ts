@@ -3,6 +3,7 @@
  * was mutated at runtime. Keeps only compact indexes (sorted typed arrays) for memberships and
  * assignments; users are rebuilt from (seed, index) unless they were changed.
  */
+import { AccessGraph, ROLE_LABELS, type Factor, type GroupRule, type RoleAssignment, type SchemaAttribute } from './access-graph.ts'
 import type { OrgClock } from './clock.ts'
 import { actorOf, type LogRefs, type Ref } from './log-generator.ts'
 import { LogStore } from './log-store.ts'
@@ -48,6 +49,14 @@ const LIFECYCLE_EVENT: Partial<Record<UserStatus, string>> = {
   PROVISIONED: 'user.lifecycle.activate',
 }
 
+/** The schema type Okta would declare for an attribute holding `value`. */
+function schemaTypeOf(value: unknown): SchemaAttribute['type'] {
+  if (typeof value === 'boolean') return 'boolean'
+  if (typeof value === 'number' || typeof value === 'bigint') return Number.isInteger(value) || typeof value === 'bigint' ? 'integer' : 'number'
+  if (Array.isArray(value)) return 'array'
+  return 'string'
+}
+
 export class OrgStore implements OrgControl {
   readonly ctx: GenContext
   readonly clock: OrgClock
@@ -71,6 +80,8 @@ export class OrgStore implements OrgControl {
   /** Per app: runtime assignments (null = unassigned) by user index, plus their sorted keys. */
   readonly #appOverlay = new Map<number, { byUser: Map<number, AppAssignment | null>; keys: Int32Array }>()
   readonly #appUserBase: { created: number; lastUpdated: number }
+  /** Roles, factors, rules, user types and the profile schema (okta-api.md §8). */
+  readonly graph: AccessGraph
 
   constructor(ctx: GenContext, clock: OrgClock) {
     this.ctx = ctx
@@ -88,6 +99,7 @@ export class OrgStore implements OrgControl {
       app: (a) => this.#appRef(a),
     }
     this.logs = new LogStore(ctx, refs)
+    this.graph = new AccessGraph(ctx, (seq) => this.#groups[seq]?.id)
   }
 
   // -------------------------------------------------------------------------------------------
@@ -437,11 +449,18 @@ export class OrgStore implements OrgControl {
     const direct = this.#directArrays()
     for (const a of this.#apps) direct[a.seq] = withoutValue(direct[a.seq] as Int32Array, index)
     for (const ov of this.#appOverlay.values()) ov.byUser.delete(index)
+    this.graph.setUserRoles(index, [])
+    this.graph.setFactors(index, [])
     this.#log('user.lifecycle.delete.completed', [target])
   }
 
   addCustomAttribute(name: string, valueFor: (userId: string, index: number) => unknown, opts: { touch?: boolean } = {}): void {
     this.#layers.push({ name, valueFor })
+    // Okta declares an attribute in the profile schema before any user holds a value.
+    if (!this.graph.schema().custom.has(name)) {
+      const sample = this.#baseUsers > 0 ? valueFor(this.ctx.userIds.encode(0), 0) : null
+      this.declareCustomAttribute(name, { type: schemaTypeOf(sample) })
+    }
     for (const rec of this.#overlay.values()) if (!rec.deleted) rec.profile[name] = valueFor(rec.id, rec.index)
     if (opts.touch) {
       const now = this.clock.nowMs()
@@ -569,6 +588,7 @@ export class OrgStore implements OrgControl {
     const target = this.#groupTarget(seq)
     g.deleted = true
     for (const a of this.#apps) a.groups = a.groups.filter((s) => s !== seq)
+    this.graph.setGroupRoles(seq, [])
     this.#log('group.lifecycle.delete', [target])
   }
 
@@ -725,6 +745,196 @@ export class OrgStore implements OrgControl {
     ov.byUser.set(index, null)
     ov.keys = withValue(ov.keys, index)
     this.#log('application.user_membership.remove', [this.#userTarget(index), this.#appTarget(seq)])
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // Access graph: app ↔ group assignments, admin roles, factors, rules, schema (okta-api.md §8)
+
+  assignGroupToApp(appId: string, groupId: string): void {
+    const seq = this.#requireApp(appId)
+    const g = this.#requireGroup(groupId)
+    const app = this.#apps[seq] as AppRecord
+    if (app.groups.includes(g)) return
+    app.groups = [...app.groups, g]
+    this.graph.touchAppGroup(seq, g, this.clock.nowMs())
+    this.#log('group.application_assignment.add', [this.#appTarget(seq), this.#groupTarget(g)])
+  }
+
+  unassignGroupFromApp(appId: string, groupId: string): void {
+    const seq = this.#requireApp(appId)
+    const g = this.#requireGroup(groupId)
+    const app = this.#apps[seq] as AppRecord
+    if (!app.groups.includes(g)) return
+    app.groups = app.groups.filter((s) => s !== g)
+    this.#log('group.application_assignment.remove', [this.#appTarget(seq), this.#groupTarget(g)])
+  }
+
+  /** Direct role assignments of a user, as `/api/v1/users/{id}/roles` lists them (USER only). */
+  userRoleAssignments(index: number): RoleAssignment[] {
+    return this.graph.userRoles(index)
+  }
+
+  /** Whether user `index` is a member of group `seq` (Everyone holds every live user). */
+  isMember(seq: number, index: number): boolean {
+    if (seq === 0) return this.exists(index)
+    return has(this.#memberArrays()[seq] as Int32Array, index)
+  }
+
+  /** Live groups holding at least one admin role. */
+  adminGroups(): GroupRecord[] {
+    return this.#groups.filter((g) => !g.deleted && g.admin && this.groupRoleAssignments(g.seq).length > 0)
+  }
+
+  /**
+   * Users holding an admin role, directly or through a group, in ascending index after
+   * `afterIndex` (what `/api/v1/iam/assignees/users` lists). Base direct holders are a formula;
+   * group-held roles reach every member of the group (Everyone excepted).
+   */
+  *roleHolders(afterIndex: number): Generator<number> {
+    const direct: number[] = []
+    for (let i = 0; i < this.#baseUsers; i++) if (this.graph.hasDirectRole(i)) direct.push(i)
+    const changed = [...this.graph.changedRoleUsers()].filter((i) => i >= this.#baseUsers).sort((a, b) => a - b)
+    const members = this.#memberArrays()
+    const groupArrays = this.adminGroups().filter((g) => g.seq !== 0).map((g) => members[g.seq] as Int32Array)
+    for (const u of mergeUnique([direct, changed, ...groupArrays], afterIndex)) {
+      if (!this.exists(u)) continue
+      if (this.graph.hasDirectRole(u) || groupArrays.some((arr) => has(arr, u))) yield u
+    }
+  }
+
+  /** Roles a group holds (a group's stats flag says whether it holds any). */
+  groupRoleAssignments(seq: number): RoleAssignment[] {
+    return this.graph.groupRoles(seq, (this.#groups[seq] as GroupRecord).admin)
+  }
+
+  grantUserRole(userId: string, type: string): string {
+    const index = this.#requireUser(userId)
+    const now = this.clock.nowMs()
+    const role = this.#newRole(type, now, 'ra')
+    this.graph.setUserRoles(index, [...this.graph.userRoles(index), role])
+    this.#log('user.account.privilege.grant', [this.#userTarget(index)], { debugContext: { debugData: { privilegeGranted: role.label } } })
+    return role.id
+  }
+
+  revokeUserRole(userId: string, roleId: string): void {
+    const index = this.#requireUser(userId)
+    const roles = this.graph.userRoles(index)
+    const role = roles.find((r) => r.id === roleId)
+    if (!role) throw new Error(`user ${userId} holds no role assignment ${roleId}`)
+    this.graph.setUserRoles(index, roles.filter((r) => r !== role))
+    this.#log('user.account.privilege.revoke', [this.#userTarget(index)], { debugContext: { debugData: { privilegeRevoked: role.label } } })
+  }
+
+  grantGroupRole(groupId: string, type: string): string {
+    const seq = this.#requireGroup(groupId)
+    const g = this.#groups[seq] as GroupRecord
+    const now = this.clock.nowMs()
+    const role = this.#newRole(type, now, 'gra')
+    this.graph.setGroupRoles(seq, [...this.groupRoleAssignments(seq), role])
+    g.admin = true
+    this.#log('group.privilege.grant', [this.#groupTarget(seq)], { debugContext: { debugData: { privilegeGranted: role.label } } })
+    return role.id
+  }
+
+  revokeGroupRole(groupId: string, roleId: string): void {
+    const seq = this.#requireGroup(groupId)
+    const g = this.#groups[seq] as GroupRecord
+    const roles = this.groupRoleAssignments(seq)
+    const role = roles.find((r) => r.id === roleId)
+    if (!role) throw new Error(`group ${groupId} holds no role assignment ${roleId}`)
+    const left = roles.filter((r) => r !== role)
+    this.graph.setGroupRoles(seq, left)
+    g.admin = left.length > 0
+    this.#log('group.privilege.revoke', [this.#groupTarget(seq)], { debugContext: { debugData: { privilegeRevoked: role.label } } })
+  }
+
+  #newRole(type: string, now: number, prefix: string): RoleAssignment {
+    if (type === 'CUSTOM') {
+      return {
+        id: this.graph.newId('irb'), type, label: 'UserCreatorRole', status: 'ACTIVE', created: now, lastUpdated: now,
+        role: this.graph.newId('cr0'), resourceSet: this.graph.newId('iam'),
+      }
+    }
+    const label = ROLE_LABELS[type]
+    if (label === undefined) throw new Error(`unknown role type ${type}`)
+    return { id: this.graph.newId(prefix), type, label, status: 'ACTIVE', created: now, lastUpdated: now }
+  }
+
+  /** A user's factors (`/api/v1/users/{id}/factors`). */
+  userFactors(index: number): Factor[] {
+    const o = this.#overlay.get(index)
+    const login = o ? String(o.profile.login) : userNames(this.ctx, index).login
+    const phone = o ? (o.profile.mobilePhone as string | null) ?? null : null
+    return this.graph.factors(index, this.status(index), login, phone ?? (o ? null : this.#basePhone(index)))
+  }
+
+  #basePhone(index: number): string | null {
+    const p = this.#materialize(index).profile.mobilePhone
+    return typeof p === 'string' ? p : null
+  }
+
+  enrollFactor(userId: string, factorType: string): string {
+    const index = this.#requireUser(userId)
+    const now = this.clock.nowMs()
+    const existing = this.userFactors(index)
+    const o = this.user(index)
+    const factor = this.graph.buildFactor(factorType, String(o?.profile.login), (o?.profile.mobilePhone as string | null) ?? null, now)
+    this.graph.setFactors(index, [...existing, factor])
+    this.#log('user.mfa.factor.activate', [this.#userTarget(index), this.#factorTarget(factor)])
+    return factor.id
+  }
+
+  /** Unenrols one factor (Okta: DELETE /users/{id}/factors/{factorId}). */
+  resetFactor(userId: string, factorId: string): void {
+    const index = this.#requireUser(userId)
+    const factors = this.userFactors(index)
+    const factor = factors.find((f) => f.id === factorId)
+    if (!factor) throw new Error(`user ${userId} has no factor ${factorId}`)
+    this.graph.setFactors(index, factors.filter((f) => f !== factor))
+    this.#log('user.mfa.factor.deactivate', [this.#userTarget(index), this.#factorTarget(factor)])
+  }
+
+  /** Resets every factor of a user (no per-factor target, like Okta's `user.mfa.factor.reset_all`). */
+  resetAllFactors(userId: string): void {
+    const index = this.#requireUser(userId)
+    this.graph.setFactors(index, [])
+    this.#log('user.mfa.factor.reset_all', [this.#userTarget(index)])
+  }
+
+  #factorTarget(f: Factor): Record<string, unknown> {
+    return { id: f.id, type: 'AuthenticatorEnrollment', alternateId: f.factorType, displayName: f.factorType, detailEntry: null }
+  }
+
+  groupRules(): readonly GroupRule[] {
+    return this.graph.rules()
+  }
+
+  createGroupRule(name: string, expression: string, groupIds: string[]): string {
+    for (const id of groupIds) this.#requireGroup(id)
+    const now = this.clock.nowMs()
+    const rule: GroupRule = { id: this.graph.newId('0pr'), name, status: 'ACTIVE', created: now, lastUpdated: now, expression, groupIds, excludeUsers: [] }
+    this.graph.rules().push(rule)
+    return rule.id
+  }
+
+  /** Edits a rule (Okta logs no event for rule edits: the listing is the only source). */
+  updateGroupRule(id: string, patch: Partial<Pick<GroupRule, 'name' | 'status' | 'expression' | 'groupIds' | 'excludeUsers'>>): void {
+    const rule = this.graph.rules().find((r) => r.id === id)
+    if (!rule) throw new Error(`unknown group rule ${id}`)
+    Object.assign(rule, patch)
+    rule.lastUpdated = this.clock.nowMs()
+  }
+
+  deleteGroupRule(id: string): void {
+    const rules = this.graph.rules()
+    const at = rules.findIndex((r) => r.id === id)
+    if (at === -1) throw new Error(`unknown group rule ${id}`)
+    rules.splice(at, 1)
+  }
+
+  /** Declares a custom profile attribute in the user schema (no user holds a value yet). */
+  declareCustomAttribute(name: string, attr: Pick<SchemaAttribute, 'type'> & Partial<SchemaAttribute>): void {
+    this.graph.declareCustomAttribute(name, { title: name, mutability: 'READ_WRITE', scope: 'NONE', ...attr }, this.clock.nowMs())
   }
 
   // -------------------------------------------------------------------------------------------

@@ -116,6 +116,8 @@ export class SimHttpServer {
     if (response.links) headers.link = response.links
     headers['content-length'] = String(payload.length)
     rec.status = response.status
+    const oauthCode = (body as { error?: unknown } | null)?.error
+    if (typeof oauthCode === 'string') rec.oauthError = oauthCode
     res.writeHead(response.status, headers)
     if (fault === 'truncate') {
       // Half the body, then the connection ends: the client sees a premature close.
@@ -213,7 +215,7 @@ export class SimHttpServer {
     if (path === '/oauth2/v1/token') {
       if (method !== 'POST') return oktaError(405, 'E0000022', 'The endpoint does not support the provided HTTP method')
       const audiences = [...new Set([`${base}/oauth2/v1/token`, `${this.#url}/oauth2/v1/token`])]
-      return deps.oauth.token(new URLSearchParams(body), audiences)
+      return deps.oauth.token(new URLSearchParams(body), audiences, req.headers['dpop'])
     }
     const route = routeOf(path)
     if (!route) return oktaError(404, 'E0000008', 'The requested path was not found')
@@ -225,11 +227,15 @@ export class SimHttpServer {
     const credential = space === -1 ? '' : auth.slice(space + 1).trim()
     let scopes: Set<string> | null | undefined
     if (scheme === 'SSWS') scopes = deps.apiTokens.get(credential)
-    else if (scheme.toLowerCase() === 'bearer') scopes = deps.oauth.scopesOf(credential, Date.now())
+    else if (scheme.toLowerCase() === 'bearer' || scheme.toLowerCase() === 'dpop') {
+      const access = await deps.oauth.access({ scheme, accessToken: credential, proof: req.headers['dpop'], method, htu: `${base}${path}` }, Date.now())
+      if (access !== undefined && 'response' in access) return access.response
+      scopes = access?.scopes
+    }
     const challenge = (extra: string): string =>
       `Bearer authorization_uri="${base}/oauth2/v1/authorize", realm="${base}", ${extra}, resource="${path}"`
     if (scopes === undefined) {
-      const headers = scheme.toLowerCase() === 'bearer'
+      const headers = scheme.toLowerCase() === 'bearer' || scheme.toLowerCase() === 'dpop'
         ? { 'www-authenticate': challenge('error="invalid_token", error_description="The token is not valid."') }
         : undefined
       return oktaError(401, 'E0000011', 'Invalid token provided', [], headers)

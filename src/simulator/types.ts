@@ -40,6 +40,8 @@ export interface SimulatorOptions {
   oauthClients?: OAuthClientRegistration[]
   /** Access-token lifetime in seconds. Default 3600. */
   accessTokenTtlSeconds?: number
+  /** DPoP server behaviour (nonce rotation, a resource-side nonce); which apps require DPoP is `requireDpop`. */
+  dpop?: DpopOptions
   host?: string
   /** Default 0 (any free port). */
   port?: number
@@ -57,6 +59,20 @@ export interface SimulatorOptions {
   latencyMs?: number
 }
 
+/** The simulated authorization server's DPoP behaviour. */
+export interface DpopOptions {
+  /**
+   * Rotate the server nonce this often (ms). The previous nonce stays good for one more lifetime
+   * (requests in flight carry it); an older one is answered `use_dpop_nonce`. Default: never.
+   */
+  nonceLifetimeMs?: number
+  /**
+   * Resource requests must carry the current nonce too (RFC 9449 §9), answered 401
+   * `WWW-Authenticate: DPoP error="use_dpop_nonce"` otherwise. Okta does not (yet) ask for one.
+   */
+  resourceNonce?: boolean
+}
+
 export interface OAuthClientRegistration {
   clientId: string
   /** Public key (PEM SPKI or JWK) the client assertion must verify against. */
@@ -64,6 +80,12 @@ export interface OAuthClientRegistration {
   keyId?: string
   /** Scopes granted to the app. */
   scopes: string[]
+  /**
+   * "Require Demonstrating Proof of Possession (DPoP) header in token requests"
+   * (`dpop_bound_access_tokens`): a token request without a valid proof is refused, the nonce
+   * handshake is enforced, and tokens are DPoP-bound. Default false.
+   */
+  requireDpop?: boolean
 }
 
 export interface JsonWebKeyLike {
@@ -86,6 +108,8 @@ export interface Simulator {
   setRateLimits(limits: Partial<Record<BucketName, number>> | false, windowMs?: number): void
   /** Invalidates every OAuth access token issued so far (the next API call with one gets 401 E0000011). */
   expireAccessTokens(): void
+  /** A new DPoP nonce: the next proof with the old one is answered `use_dpop_nonce` (with the new one). */
+  rotateDpopNonce(): void
   close(): Promise<void>
 }
 
@@ -100,6 +124,8 @@ export interface RecordedRequest {
   at: number
   /** What the fault injector did, if anything. */
   fault?: FaultKind
+  /** The OAuth `error` of the answer (`use_dpop_nonce`, `invalid_dpop_proof`, …), if it was one. */
+  oauthError?: string
 }
 
 export interface SimClock {
@@ -155,6 +181,25 @@ export interface OrgControl {
   deleteApp(id: string): void
   assignUser(appId: string, userId: string, scope?: 'USER' | 'GROUP'): void
   unassignUser(appId: string, userId: string): void
+
+  // Access graph (okta-api.md §8); each change logs its System Log event.
+  assignGroupToApp(appId: string, groupId: string): void
+  unassignGroupFromApp(appId: string, groupId: string): void
+  /** Grants a standard role type (e.g. `READ_ONLY_ADMIN`) or `CUSTOM`; returns the assignment id. */
+  grantUserRole(userId: string, type: string): string
+  revokeUserRole(userId: string, roleId: string): void
+  grantGroupRole(groupId: string, type: string): string
+  revokeGroupRole(groupId: string, roleId: string): void
+  /** Enrols an ACTIVE factor (`push`, `sms`, `token:software:totp`, `webauthn`, `email`, `question`); returns its id. */
+  enrollFactor(userId: string, factorType: string): string
+  resetFactor(userId: string, factorId: string): void
+  resetAllFactors(userId: string): void
+  /** Group rules: Okta logs no event for these edits. */
+  createGroupRule(name: string, expression: string, groupIds: string[]): string
+  updateGroupRule(id: string, patch: Partial<{ name: string; status: 'ACTIVE' | 'INACTIVE' | 'INVALID'; expression: string; groupIds: string[]; excludeUsers: string[] }>): void
+  deleteGroupRule(id: string): void
+  /** Declares a custom attribute in the user profile schema without giving any user a value. */
+  declareCustomAttribute(name: string, attr: { type: 'string' | 'boolean' | 'number' | 'integer' | 'array'; title?: string; items?: { type: string } }): void
 
   /**
    * Appends a System Log event. `published` defaults to the clock; an earlier `published` makes a

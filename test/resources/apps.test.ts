@@ -153,7 +153,7 @@ describe('apps_assigned extractor', () => {
     expect(logQuery.get('since')).toBeTruthy()
     expect(logQuery.get('since')).toBe(passStartedAt)
     expect(logQuery.get('filter')).toBe(
-      'eventType sw "application.user_membership" or eventType sw "application.lifecycle" or eventType eq "user.lifecycle.delete.completed"',
+      'eventType sw "application.user_membership" or eventType sw "group.application_assignment" or eventType sw "application.lifecycle" or eventType eq "user.lifecycle.delete.completed"',
     )
 
     // An app we hold no cursor for (never pulled in full) is pulled even without events.

@@ -108,6 +108,15 @@ export class Mirror {
         row.deleted = true
       }
     }
+    for (const cascade of batch.cascades ?? []) {
+      for (const dependant of Object.values(RESOURCES)) {
+        const by = dependant.sweptBy?.find((b) => b.resource === cascade.resource)
+        if (!by) continue
+        for (const row of this.table(dependant.name).values()) {
+          if (row.loadId !== loadId && !row.deleted && getPath(row.record, by.keyPath) === cascade.id) row.deleted = true
+        }
+      }
+    }
     for (const s of batch.state) {
       const id = `${s.resource}\u0000${s.parentId}`
       if (s.cursor === null) this.state.delete(id)

@@ -65,8 +65,8 @@ describe('SeenSet', () => {
 describe('registry ordering', () => {
   it('puts children after their parents and independents together', () => {
     expect(resourceStages(RESOURCE_NAMES)).toEqual([
-      ['users', 'groups', 'apps', 'system_log'],
-      ['group_users', 'apps_assigned'],
+      ['users', 'groups', 'apps', 'system_log', 'group_rules', 'user_types', 'user_schema'],
+      ['group_users', 'apps_assigned', 'app_groups', 'user_roles', 'group_roles', 'user_factors'],
     ])
     expect(orderResources(['apps_assigned', 'apps'])).toEqual(['apps', 'apps_assigned'])
     expect(orderResources(['group_users'])).toEqual(['group_users'])
@@ -181,7 +181,7 @@ describe('fanOut', () => {
 })
 
 describe('System Log deletions', () => {
-  it('maps delete events to deletes and per-parent sweeps, skipping failures and other events', () => {
+  it('maps delete events to deletes and cascades of the deleted records, skipping failures and other events', () => {
     const derived = deletionsFromEvents([
       { eventType: 'user.lifecycle.delete.completed', outcome: { result: 'SUCCESS' }, target: [{ id: '00u1', type: 'User' }] },
       { eventType: 'user.lifecycle.delete.completed', outcome: { result: 'FAILURE' }, target: [{ id: '00u2', type: 'User' }] },
@@ -195,9 +195,10 @@ describe('System Log deletions', () => {
       { resource: 'groups', keys: [['00g1']] },
       { resource: 'apps', keys: [['0oa1']] },
     ])
-    expect(derived.sweeps).toEqual([
-      { resource: 'group_users', parentId: '00g1' },
-      { resource: 'apps_assigned', parentId: '0oa1' },
+    expect(derived.cascades).toEqual([
+      { resource: 'users', id: '00u1' },
+      { resource: 'groups', id: '00g1' },
+      { resource: 'apps', id: '0oa1' },
     ])
   })
 })

@@ -78,7 +78,7 @@ describe('system_log extractor', () => {
     expect(mirror.liveKeys('system_log')).toHaveLength(total + 1)
   })
 
-  it('turns delete events into deletes (and child sweeps) for users, groups and apps', async () => {
+  it('turns delete events into deletes (and cascades to the rows that depend on them) for users, groups and apps', async () => {
     org = await startOrg({ size: { users: 80, groups: 5, apps: 4, logEvents: 100, logDays: 1 } })
     const mirror = new Mirror()
     for (const r of ['users', 'groups', 'group_users', 'apps', 'apps_assigned', 'system_log'] as const) await run(org, mirror, r)

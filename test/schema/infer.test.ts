@@ -9,7 +9,6 @@ describe('parseTimestamp', () => {
     ['2013-06-24T16:39:18Z', '2013-06-24T16:39:18.000Z'],
     ['2013-06-24T16:39Z', '2013-06-24T16:39:00.000Z'],
     ['2013-06-24T16:39:18.5Z', '2013-06-24T16:39:18.500Z'],
-    ['2013-06-24T16:39:18.123456Z', '2013-06-24T16:39:18.123456Z'],
     ['2013-06-24T18:39:18.000+02:00', '2013-06-24T16:39:18.000Z'],
     ['2013-06-24T00:30:00-0100', '2013-06-24T01:30:00.000Z'],
     ['2013-12-31T23:30:00.250-01:00', '2014-01-01T00:30:00.250Z'],
@@ -32,6 +31,7 @@ describe('parseTimestamp', () => {
     '2023-01-0xT00:00:00.000Z',
     'not a dateTtime at all, ok?',
     '2023-01-01 00:00:00.000Z',
+    '2013-06-24T16:39:18.123456Z', // finer than milliseconds: text keeps every digit
     '',
   ])('%j is not a timestamp', (input) => {
     expect(parseTimestamp(input)).toBeNull()
@@ -45,12 +45,15 @@ describe('scalarType', () => {
     [0, 'bigint'],
     [-42, 'bigint'],
     [Number.MAX_SAFE_INTEGER, 'bigint'],
-    [2 ** 62, 'bigint'],
+    [-Number.MAX_SAFE_INTEGER, 'bigint'],
+    [2 ** 62, 'double'], // integral but beyond 2^53: a double already
     [2 ** 64, 'double'],
     [1.5, 'double'],
     [-0.25, 'double'],
-    [2n ** 63n - 1n, 'bigint'],
-    [-(2n ** 63n), 'bigint'],
+    [BigInt(Number.MAX_SAFE_INTEGER), 'bigint'],
+    [BigInt(Number.MAX_SAFE_INTEGER) + 1n, 'text'], // a double column could not hold it exactly
+    [2n ** 63n - 1n, 'text'],
+    [-(2n ** 63n), 'text'],
     [2n ** 63n, 'text'],
     [-(2n ** 63n) - 1n, 'text'],
     ['2013-06-24T16:39:18.000Z', 'timestamp'],

@@ -80,6 +80,15 @@ describe('OAuth client credentials with private_key_jwt', () => {
     expect(scope).toMatchObject({ status: 400, body: { error: 'invalid_scope' } })
   })
 
+  it('accepts a client assertion once: the same assertion again is 401 invalid_client, as Okta answers', async () => {
+    const once = await assertion('0oaRSA', rsa.privateKey, 'RS256')
+    expect((await token({ scope: 'okta.users.read', client_assertion: once })).status).toBe(200)
+    expect(await token({ scope: 'okta.users.read', client_assertion: once })).toMatchObject({
+      status: 401,
+      body: { error: 'invalid_client', error_description: 'The client_assertion token has already been used.' },
+    })
+  })
+
   it('enforces scopes with 403 E0000006 and a WWW-Authenticate insufficient_scope challenge', async () => {
     const r = await token({ scope: 'okta.groups.read', client_assertion: await assertion('0oaRSA', rsa.privateKey, 'RS256') })
     const res = await get<Json>(sim, '/api/v1/users', { auth: `Bearer ${r.body.access_token}` })

@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs'
 import { resolve } from 'node:path'
 import type { Destination, LoadRecord } from '../../destinations/destination.ts'
-import { RESOURCE_NAMES } from '../../resources/types.ts'
+import { DEFAULT_RESOURCES, RESOURCE_NAMES } from '../../resources/types.ts'
 import { UsageError } from '../../util/errors.ts'
 import { readConfigFile, resolveDestination } from '../config.ts'
 import { redactUrl } from '../destination-url.ts'
@@ -71,7 +71,9 @@ export async function readStatus(url: string, io: CliIo, opts: { verbose: boolea
     const history = await destination.readLoads({ limit: Math.max(LOAD_HISTORY, opts.loads) })
     const counts = await destination.countRows()
     const resources: ResourceStatus[] = []
-    for (const resource of RESOURCE_NAMES) {
+    // The default selection always; other resources once they have been loaded.
+    const shown = RESOURCE_NAMES.filter((r) => DEFAULT_RESOURCES.includes(r) || history.some((l) => l.resource === r) || counts.some((c) => c.table === r))
+    for (const resource of shown) {
       const state = await destination.readState(resource)
       const top = state.find((s) => s.parentId === '')
       const newest = state.reduce<Date | null>((acc, s) => (acc === null || s.updatedAt > acc ? s.updatedAt : acc), null)

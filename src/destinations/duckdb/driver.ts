@@ -10,6 +10,7 @@ import type { MetaDb } from '../meta-db.ts'
 import { assertMigrated, migrateToLatest } from '../migrations.ts'
 import { acquireInstance, releaseInstance } from './instances.ts'
 import { DuckdbKyselyDialect } from './kysely-dialect.ts'
+import { registerWideningFunctions } from './widening.ts'
 import type { DuckdbTarget } from './url.ts'
 
 const CHANGED_ROWS = 1
@@ -61,6 +62,7 @@ export class DuckdbDriver implements SqlDriver {
       throw this.#openError(err)
     }
     this.#writer = await this.#connect(!this.#readOnly)
+    registerWideningFunctions(this.#writer)
     this.#adhoc = await this.#connect(false)
     this.#kysely = new Kysely<any>({ dialect: new DuckdbKyselyDialect(() => this.adhoc) })
     const meta = this.#kysely.withSchema(this.#schema)

@@ -8,6 +8,7 @@ import { DestinationGoneError, DestinationMissingError, DestinationNotWritableEr
 import type { MetaDb } from '../meta-db.ts'
 import { assertMigrated, migrateToLatest } from '../migrations.ts'
 import { fileIdentity, writeAccessProblem } from './file-access.ts'
+import { registerWidenFunction } from './widening.ts'
 
 const BUSY_TIMEOUT_MS = 10_000
 const STATEMENT_CACHE_LIMIT = 500
@@ -61,6 +62,7 @@ export class SqliteDriver implements SqlDriver {
       // copies each page once. Checkpointing every 16k pages (64 MiB of WAL) instead of SQLite's
       // 1k cuts those copies and their fsyncs (bench: full load ~15-40% faster at 50k users).
       this.#db.pragma('wal_autocheckpoint = 16384')
+      registerWidenFunction(this.#db)
       // The file exists now (opening created it): this is the inode every commit must still reach.
       this.#identity = fileIdentity(this.#path)
     } catch (err) {

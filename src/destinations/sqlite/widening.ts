@@ -1,47 +1,63 @@
 import { sql } from 'kysely'
 import type { RawBuilder } from 'kysely'
-import type { ColumnType } from '../../schema/types.ts'
+import type Database from 'better-sqlite3'
+import { widenValue } from '../../schema/type-lattice.ts'
+import type { ColumnType, RowValue } from '../../schema/types.ts'
 import type { Widening } from '../dialect.ts'
 import { DestinationSchemaError } from '../errors.ts'
 import type { LiveTable } from '../live-schema.ts'
-import { affinity } from './types.ts'
+import { affinity, sqliteTypes } from './types.ts'
+
+/** SQL function (registered on the connection) that widens one stored value: the lattice's `widenValue`. */
+const WIDEN_FUNCTION = 'okta_elt_widen'
 
 /**
- * SQLite types are affinities, so most widenings need no rewrite (INTEGER affinity stores
- * non-integral reals as REAL; timestamp/text/json are all TEXT). Only INTEGER/REAL → TEXT must
- * move values, because a TEXT value written into an INTEGER column that looks like a number
- * ('00123') would be coerced to 123: the column is renamed, re-added as TEXT, filled with the
- * converted values (booleans 1/0 become 'true'/'false', as Postgres' boolean::text) and the old one
- * dropped. text/timestamp → json re-encodes values as JSON strings (json_quote), as Postgres'
- * to_jsonb does.
+ * The schema layer decides what each stored value becomes (src/schema/type-lattice.ts
+ * `widenValue`); SQLite performs it through that very function, registered on the connection as
+ * `okta_elt_widen` (`registerWidenFunction`), so a widened row reads exactly like one written after
+ * the widening. Within one affinity (text/timestamp → json) the column is updated in place; across
+ * affinities (INTEGER → REAL, INTEGER/REAL → TEXT) it is renamed, re-added with the new affinity,
+ * filled with the converted values and the old one dropped.
  */
 export const sqliteWidening: Widening = {
   steps(table: LiveTable, column: string, from: ColumnType, to: ColumnType): RawBuilder<unknown>[] {
     const ref = sql.id(table.def.name)
     const col = sql.id(column)
-    const fromText = affinity(from) === 'TEXT'
-    const toText = affinity(to) === 'TEXT'
-    if (fromText) {
-      // timestamp/text → json: same TEXT column, values re-encoded as JSON strings.
-      return to === 'json' ? [sql`update ${ref} set ${col} = json_quote(${col}) where ${col} is not null`] : []
+    // Every stored value becomes exactly what the schema layer's `widenValue` says (WIDEN_FUNCTION).
+    const convert = (value: RawBuilder<unknown>) => sql`${sql.raw(WIDEN_FUNCTION)}(${value}, ${sql.lit(from)}, ${sql.lit(to)})`
+    if (affinity(from) === affinity(to)) {
+      // timestamp → text: the canonical text is already stored; text/timestamp → json: same TEXT column.
+      return from === 'timestamp' && to === 'text' ? [] : [sql`update ${ref} set ${col} = ${convert(col)} where ${col} is not null`]
     }
-    if (!toText) return [] // INTEGER → REAL affinity: values already fit.
+    // INTEGER → REAL or → TEXT: a new column of the new affinity (an INTEGER column would keep
+    // 3 an integer, so `x / 2` would differ from a column created REAL; a TEXT value '00123'
+    // written into it would be coerced to 123).
     if (table.def.primaryKey.includes(column)) {
       throw new DestinationSchemaError(`cannot widen primary key column ${table.def.name}.${column} from ${from} to ${to} in SQLite`)
     }
     let tmp = `${column}__okta_elt_widen`
     while (table.byName.has(tmp)) tmp += '_'
     const old = sql.id(tmp)
-    const converted =
-      from === 'boolean'
-        ? sql`case ${old} when 1 then 'true' when 0 then 'false' else cast(${old} as text) end`
-        : // An integral REAL reads '2.0' through CAST; print it as '2' like Postgres and JavaScript do.
-          sql`case when typeof(${old}) = 'real' and ${old} = cast(${old} as integer) and abs(${old}) < 1e15 then cast(cast(${old} as integer) as text) else cast(${old} as text) end`
     return [
       sql`alter table ${ref} rename column ${col} to ${old}`,
-      sql`alter table ${ref} add column ${col} TEXT`,
-      sql`update ${ref} set ${col} = ${converted}`,
+      sql`alter table ${ref} add column ${col} ${sql.raw(sqliteTypes.sqlType(to, table.def, column))}`,
+      sql`update ${ref} set ${col} = ${convert(old)}`,
       sql`alter table ${ref} drop column ${old}`,
     ]
   },
+}
+
+/** Registers `okta_elt_widen(value, from, to)` on a connection (the driver does, at open). */
+export function registerWidenFunction(db: Database.Database): void {
+  // safeIntegers: integers arrive as BigInt, so digits beyond 2^53 stay exact.
+  db.function(WIDEN_FUNCTION, { deterministic: true, safeIntegers: true }, (value: unknown, from: unknown, to: unknown) => {
+    const f = from as ColumnType
+    let v: RowValue
+    if (value === null) v = null
+    else if (f === 'boolean') v = value === 1n || value === 1
+    else if (f === 'double') v = Number(value)
+    else v = value as RowValue
+    const out = widenValue(v, f, to as ColumnType)
+    return typeof out === 'boolean' ? (out ? 1 : 0) : out
+  })
 }

@@ -5,10 +5,18 @@ import { readStringMap } from './seen-set.ts'
 export interface FullListingSpec {
   resource: ResourceName
   path: string
-  pageSize: number
+  /** `limit` per page; undefined for listings that take none (user types: one page). */
+  pageSize?: number
   query?: Record<string, string | number>
+  /** A record's key in the cursor's version map; default its `id`. */
+  idOf?(record: Record<string, unknown>): unknown
   /** A record's version (apps: `lastUpdated`); undefined means "always load". */
   version(record: Record<string, unknown>): string | undefined
+  /**
+   * Where the records come from, when not a Link-paged listing of `path` (e.g. one document
+   * turned into records: the user schema's attributes). Each element is one page; `last` marks the end.
+   */
+  source?(ctx: ExtractContext): AsyncIterable<{ items: Record<string, unknown>[]; last: boolean }>
 }
 
 /**
@@ -60,11 +68,10 @@ export function fullListingExtractor(spec: FullListingSpec): (ctx: ExtractContex
     }
 
     let finished = false
-    const query = { ...spec.query, limit: spec.pageSize }
-    for await (const page of ctx.client.pages(spec.path, { query, ...(ctx.signal ? { signal: ctx.signal } : {}) })) {
+    for await (const page of spec.source ? spec.source(ctx) : linkPages(ctx, spec)) {
       const records: Record<string, unknown>[] = []
       for (const record of page.items) {
-        const id = record['id']
+        const id = spec.idOf ? spec.idOf(record) : record['id']
         const version = spec.version(record)
         if (typeof id === 'string' && version !== undefined) {
           const unchanged = !reconcileBySweep && saved.get(id) === version
@@ -73,10 +80,17 @@ export function fullListingExtractor(spec: FullListingSpec): (ctx: ExtractContex
         }
         records.push(record)
       }
-      const last = page.nextUrl === null
+      const last = page.last
       finished ||= last
       yield { resource, records, ...(last ? final() : { state: [{ resource, parentId: '', cursor: cursorOf(false) }] }) }
     }
     if (!finished) yield { resource, records: [], ...final() }
+  }
+}
+
+async function* linkPages(ctx: ExtractContext, spec: FullListingSpec): AsyncGenerator<{ items: Record<string, unknown>[]; last: boolean }> {
+  const query = { ...spec.query, ...(spec.pageSize === undefined ? {} : { limit: spec.pageSize }) }
+  for await (const page of ctx.client.pages(spec.path, { query, ...(ctx.signal ? { signal: ctx.signal } : {}) })) {
+    yield { items: page.items, last: page.nextUrl === null }
   }
 }

@@ -34,8 +34,8 @@ export interface LogPollingSpec {
   resource: ResourceName
   path: string
   pageSize: number
-  /** Deletions elsewhere derived from a page of events: rows to mark deleted, per-parent sweeps. */
-  derive?(events: Record<string, unknown>[]): { deletes: NonNullable<ExtractBatch['deletes']>; sweeps: NonNullable<ExtractBatch['sweep']>[] }
+  /** Deletions elsewhere derived from a page of events: rows to mark deleted, records whose dependants go with them. */
+  derive?(events: Record<string, unknown>[]): { deletes: NonNullable<ExtractBatch['deletes']>; cascades: NonNullable<ExtractBatch['cascades']> }
 }
 
 /**
@@ -92,15 +92,14 @@ export function logPollingExtractor(spec: LogPollingSpec): (ctx: ExtractContext)
         ...(readUpTo === undefined ? {} : { readUpTo }),
         polledAt,
       }
-      const derived = spec.derive?.(events) ?? { deletes: [], sweeps: [] }
-      // Sweeps first, in batches of their own (one sweep per batch) without the checkpoint: a crash
-      // before the page's batch re-applies them on the next run, never loses them.
-      for (const sweep of derived.sweeps) yield { resource, records: [], state: [], sweep }
+      const derived = spec.derive?.(events) ?? { deletes: [], cascades: [] }
+      // Deletions commit with the page and its checkpoint: all or nothing.
       yield {
         resource,
         records: events,
         state: [{ resource, parentId: '', cursor: checkpoint }],
         ...(derived.deletes.length > 0 ? { deletes: derived.deletes } : {}),
+        ...(derived.cascades.length > 0 ? { cascades: derived.cascades } : {}),
       }
       if (caughtUp) break
     }

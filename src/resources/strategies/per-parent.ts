@@ -29,7 +29,8 @@ export interface PerParentSpec {
   resource: ResourceName
   /** The children's endpoint for one parent, e.g. `/api/v1/groups/{id}/users`. */
   childPath(parentId: string): string
-  pageSize: number
+  /** `limit` per child page; undefined for endpoints that take none (roles, factors: one page). */
+  pageSize: number | undefined
   /** One child as the row to write, e.g. `{ group_id, user_id }`. */
   toRecord(parentId: string, child: Record<string, unknown>): Record<string, unknown>
   plan(ctx: ExtractContext): Promise<ParentPlan>
@@ -76,7 +77,8 @@ export function perParentExtractor(spec: PerParentSpec): (ctx: ExtractContext) =
       async (parent, emit, signal) => {
         const path = spec.childPath(parent.id)
         try {
-          for await (const page of ctx.client.pages(path, { query: { limit: spec.pageSize }, signal })) {
+          const query = spec.pageSize === undefined ? {} : { limit: spec.pageSize }
+          for await (const page of ctx.client.pages(path, { query, signal })) {
             const last = page.nextUrl === null
             await emit({
               resource,
