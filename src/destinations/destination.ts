@@ -32,7 +32,9 @@ export interface Destination {
   /**
    * Takes the one-writer lock. Waits up to `waitMs`, then throws a `DestinationLockedError`
    * (code `ERR_DESTINATION_LOCKED`). A lock held by a process that died is released by the
-   * database (Postgres: session advisory lock; SQLite: see the implementation).
+   * database or the OS (each dialect's lock.ts). DuckDB admits one process per file, so there the
+   * open itself is the lock: `prepare()` returns without opening while another process has the
+   * file, and `lock()` waits for the open (every other call throws the locked error meanwhile).
    */
   lock(opts: { waitMs: number; owner: string }): Promise<void>
   unlock(): Promise<void>
