@@ -5,6 +5,7 @@ import type { CompiledQuery, RawBuilder } from 'kysely'
 import type { MigrationContext } from '../../../migrations/context.ts'
 import type { SqlDriver, Tx } from '../dialect.ts'
 import { DestinationLockedError, DestinationMissingError, DestinationUnreachableError, driverReason } from '../errors.ts'
+import { FileIdentity } from '../file-identity.ts'
 import { qualify, quoteIdent } from '../identifiers.ts'
 import type { MetaDb } from '../meta-db.ts'
 import { assertMigrated, migrateToLatest } from '../migrations.ts'
@@ -35,6 +36,8 @@ export class DuckdbDriver implements SqlDriver {
   readonly #schema: string
   readonly #displayName: string
   readonly #readOnly: boolean
+  /** The file opened, checked around every commit (see file-identity.ts). */
+  readonly #identity: FileIdentity
   #instance: DuckDBInstance | null = null
   #writer: DuckDBConnection | null = null
   #adhoc: DuckDBConnection | null = null
@@ -45,6 +48,7 @@ export class DuckdbDriver implements SqlDriver {
     this.#schema = target.schema
     this.#displayName = target.displayName
     this.#readOnly = opts.readOnly ?? false
+    this.#identity = new FileIdentity(target.path, target.displayName)
   }
 
   get schema(): string {
@@ -60,6 +64,7 @@ export class DuckdbDriver implements SqlDriver {
     } catch (err) {
       throw this.#openError(err)
     }
+    if (!this.#readOnly) this.#identity.record()
     this.#writer = await this.#connect(!this.#readOnly)
     this.#adhoc = await this.#connect(false)
     this.#kysely = new Kysely<any>({ dialect: new DuckdbKyselyDialect(() => this.adhoc) })
@@ -109,7 +114,12 @@ export class DuckdbDriver implements SqlDriver {
     }
   }
 
+  checkStillThere(): void {
+    this.#identity.check()
+  }
+
   async close(): Promise<void> {
+    this.#identity.forget()
     await this.#kysely?.destroy()
     this.#kysely = null
     for (const conn of [this.#writer, this.#adhoc]) conn?.closeSync()
@@ -150,10 +160,13 @@ export class DuckdbDriver implements SqlDriver {
         return { rows: reader.getRowObjectsJS() as Record<string, unknown>[], affected: 0 }
       },
     }
+    this.#identity.check()
     await connection.run('begin transaction')
     try {
       const result = await fn(tx)
       await connection.run('commit')
+      // After COMMIT too: the file may have gone while the transaction was open.
+      this.#identity.check()
       return result
     } catch (err) {
       // A failed COMMIT has already ended the transaction; ROLLBACK then only says so.
