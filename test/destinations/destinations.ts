@@ -24,9 +24,12 @@ export interface DestinationCase {
   cleanup(): Promise<void>
 }
 
+/** Every destination the suites know how to give a fresh URL for (registry.test.ts: = the registry). */
+export const DESTINATION_KINDS: readonly DestinationKind[] = ['sqlite', 'postgres', 'duckdb']
+
 function selected(): DestinationKind[] {
   const raw = process.env.OKTA_ELT_TEST_DESTINATIONS
-  const all: DestinationKind[] = ['sqlite', 'postgres', 'duckdb']
+  const all = [...DESTINATION_KINDS]
   if (raw === undefined || raw.trim() === '') return all
   const wanted = raw.split(/[,|\s]+/).filter(Boolean)
   for (const w of wanted) if (!all.includes(w as DestinationKind)) throw new Error(`OKTA_ELT_TEST_DESTINATIONS: unknown destination ${w}`)

@@ -1,16 +1,19 @@
 /**
  * DuckDB destination facts the shared suites do not reach: `status` is read-only on a DuckDB file
  * (never creates one, never writes one), a file that is not an okta-elt destination is one line,
- * and `backfill --from` a DuckDB file that does not exist creates nothing. The CLI runs as a real
- * subprocess against the simulator and real DuckDB files.
+ * `backfill --from` a DuckDB file that does not exist creates nothing, and a file deleted or
+ * replaced mid-run is never reported as loaded. The CLI runs as a real subprocess against the
+ * simulator and real DuckDB files.
  */
 import { createHash } from 'node:crypto'
-import { readdirSync, readFileSync } from 'node:fs'
+import { readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { DuckDBInstance } from '@duckdb/node-api'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { startSimulator } from '../../src/simulator/index.ts'
 import type { Simulator } from '../../src/simulator/types.ts'
+import type { TableDef } from '../../src/schema/types.ts'
+import { commit, openPrepared } from '../destinations/destinations.ts'
 import { runCliProcess, tempDir } from './helpers.ts'
 
 let sim: Simulator
@@ -77,4 +80,34 @@ describe('duckdb: backfill --from never creates its source', () => {
     expect(exit.lines[0]).toMatch(/^okta-elt: no such destination duckdb:\S+typo\.duckdb: the file does not exist/)
     expect(readdirSync(tmp.dir).filter((f) => f.startsWith('typo') || f.startsWith('target'))).toEqual([])
   })
+})
+
+describe('duckdb: a file that goes away mid-run is never reported as loaded', () => {
+  const table: TableDef = { name: 'users', primaryKey: ['id'], columns: [{ name: 'id', path: ['id'], type: 'text' }] }
+  const write = (loadId: string, id: string) =>
+    commit({ loadId, writes: [{ mode: 'merge', rows: { table: 'users', columns: ['id'], rows: [[id]] } }], counts: { rows: 1 } })
+
+  for (const [what, remove] of [
+    ['deleted', (file: string) => rmSync(file, { force: true })],
+    ['replaced by another file', (file: string) => (writeFileSync(`${file}.other`, ''), renameSync(`${file}.other`, file))],
+  ] as const) {
+    it(`${what}: the next commit and the load's outcome fail with ERR_DESTINATION_GONE, one line`, async () => {
+      const file = join(tmp.dir, `gone-${what.length}.duckdb`)
+      const d = await openPrepared(`duckdb:${file}`)
+      try {
+        await d.lock({ waitMs: 0, owner: 'test' })
+        await d.startLoad({ loadId: 'l1', runId: 'r1', resource: 'users', startedAt: new Date() })
+        await d.commitBatch(commit({ loadId: 'l1', schemaChanges: [{ kind: 'create_table', table }] }))
+        await d.commitBatch(write('l1', 'u1'))
+        remove(file)
+        const err = (await d.commitBatch(write('l1', 'u2')).catch((e: unknown) => e)) as Error & { code: string; exitCode: number }
+        expect(err).toMatchObject({ code: 'ERR_DESTINATION_GONE', exitCode: 1 })
+        expect(err.message).toContain(`duckdb:${file}`)
+        expect(err.message.split('\n')).toHaveLength(1)
+        await expect(d.finishLoad({ loadId: 'l1', status: 'succeeded', finishedAt: new Date() })).rejects.toMatchObject({ code: 'ERR_DESTINATION_GONE' })
+      } finally {
+        await d.close()
+      }
+    })
+  }
 })

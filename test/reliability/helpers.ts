@@ -12,6 +12,7 @@ import { join, resolve } from 'node:path'
 import { DuckDBInstance } from '@duckdb/node-api'
 import Database from 'better-sqlite3'
 import pg from 'pg'
+import { DESTINATION_KINDS, type DestinationKind } from '../destinations/destinations.ts'
 import { dropSchema, postgresUrl, uniqueSchema, withSchema } from '../helpers/postgres.ts'
 
 export const BIN = resolve(import.meta.dirname, '../../bin/okta-elt.js')
@@ -22,12 +23,12 @@ export const BIN = resolve(import.meta.dirname, '../../bin/okta-elt.js')
  */
 export const SMALL_ORG = { users: 450, groups: 10, apps: 5, logEvents: 1300, logDays: 10 }
 
-export type DestKind = 'sqlite' | 'postgres' | 'duckdb'
+export type DestKind = DestinationKind
 
 /** Which destinations this run covers (OKTA_ELT_TEST_DESTINATIONS narrows, like test/destinations). */
 export function destinationKinds(): DestKind[] {
   const raw = process.env.OKTA_ELT_TEST_DESTINATIONS
-  const all: DestKind[] = ['sqlite', 'postgres', 'duckdb']
+  const all = [...DESTINATION_KINDS]
   const wanted = raw === undefined || raw.trim() === '' ? all : all.filter((k) => raw.split(/[,|\s]+/).includes(k))
   return wanted.filter((k) => k !== 'postgres' || postgresUrl() !== null)
 }

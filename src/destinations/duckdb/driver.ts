@@ -5,6 +5,7 @@ import type { CompiledQuery, RawBuilder } from 'kysely'
 import type { MigrationContext } from '../../../migrations/context.ts'
 import type { SqlDriver, Tx } from '../dialect.ts'
 import { DestinationLockedError, DestinationMissingError, DestinationUnreachableError, driverReason } from '../errors.ts'
+import { FileIdentity } from '../file-identity.ts'
 import { qualify, quoteIdent } from '../identifiers.ts'
 import type { MetaDb } from '../meta-db.ts'
 import { assertMigrated, migrateToLatest } from '../migrations.ts'
@@ -36,6 +37,8 @@ export class DuckdbDriver implements SqlDriver {
   readonly #schema: string
   readonly #displayName: string
   readonly #readOnly: boolean
+  /** The file opened, checked around every commit (see file-identity.ts). */
+  readonly #identity: FileIdentity
   #instance: DuckDBInstance | null = null
   #writer: DuckDBConnection | null = null
   #adhoc: DuckDBConnection | null = null
@@ -46,6 +49,7 @@ export class DuckdbDriver implements SqlDriver {
     this.#schema = target.schema
     this.#displayName = target.displayName
     this.#readOnly = opts.readOnly ?? false
+    this.#identity = new FileIdentity(target.path, target.displayName)
   }
 
   get schema(): string {
@@ -61,6 +65,7 @@ export class DuckdbDriver implements SqlDriver {
     } catch (err) {
       throw this.#openError(err)
     }
+    if (!this.#readOnly) this.#identity.record()
     this.#writer = await this.#connect(!this.#readOnly)
     registerWideningFunctions(this.#writer)
     this.#adhoc = await this.#connect(false)
@@ -111,7 +116,12 @@ export class DuckdbDriver implements SqlDriver {
     }
   }
 
+  checkStillThere(): void {
+    this.#identity.check()
+  }
+
   async close(): Promise<void> {
+    this.#identity.forget()
     await this.#kysely?.destroy()
     this.#kysely = null
     for (const conn of [this.#writer, this.#adhoc]) conn?.closeSync()
@@ -152,10 +162,13 @@ export class DuckdbDriver implements SqlDriver {
         return { rows: reader.getRowObjectsJS() as Record<string, unknown>[], affected: 0 }
       },
     }
+    this.#identity.check()
     await connection.run('begin transaction')
     try {
       const result = await fn(tx)
       await connection.run('commit')
+      // After COMMIT too: the file may have gone while the transaction was open.
+      this.#identity.check()
       return result
     } catch (err) {
       // A failed COMMIT has already ended the transaction; ROLLBACK then only says so.

@@ -4,10 +4,11 @@ import { Kysely, SqliteDialect, sql } from 'kysely'
 import type { CompiledQuery, RawBuilder } from 'kysely'
 import type { MigrationContext } from '../../../migrations/context.ts'
 import type { SqlDriver, Tx } from '../dialect.ts'
-import { DestinationGoneError, DestinationMissingError, DestinationNotWritableError, DestinationUnreachableError, driverReason } from '../errors.ts'
+import { DestinationMissingError, DestinationNotWritableError, DestinationUnreachableError, driverReason } from '../errors.ts'
 import type { MetaDb } from '../meta-db.ts'
 import { assertMigrated, migrateToLatest } from '../migrations.ts'
-import { fileIdentity, writeAccessProblem } from './file-access.ts'
+import { FileIdentity } from '../file-identity.ts'
+import { writeAccessProblem } from './file-access.ts'
 import { registerWidenFunction } from './widening.ts'
 
 const BUSY_TIMEOUT_MS = 10_000
@@ -24,11 +25,8 @@ const MIGRATION_CONTEXT: MigrationContext = {
  * better-sqlite3 is synchronous, so a transaction is BEGIN IMMEDIATE … COMMIT around the batch's
  * statements, each prepared once and cached by its text.
  *
- * Identity: an open SQLite handle keeps writing into its inode after the file (or its directory)
- * is deleted or replaced, and every commit "succeeds" into a file nobody can open again. So the
- * device and inode of the path are recorded at open and compared before and after every commit
- * and after each load's outcome is written (one `stat`, microseconds): a mismatch fails the
- * commit (`ERR_DESTINATION_GONE`, exit 1) instead of reporting rows that are not on disk.
+ * Identity: the file opened is checked around every commit and after each load's outcome (see
+ * file-identity.ts), so rows committed into a deleted or replaced file are never reported loaded.
  */
 export class SqliteDriver implements SqlDriver {
   readonly #path: string
@@ -37,13 +35,13 @@ export class SqliteDriver implements SqlDriver {
   #db: Database.Database | null = null
   #kysely: Kysely<any> | null = null
   readonly #statements = new Map<string, Database.Statement>()
-  /** The file that was opened (device + inode). */
-  #identity: { dev: number; ino: number } | null = null
+  readonly #identity: FileIdentity
 
   constructor(path: string, displayName: string, opts: { readOnly?: boolean } = {}) {
     this.#path = path
     this.#displayName = displayName
     this.#readOnly = opts.readOnly ?? false
+    this.#identity = new FileIdentity(path, displayName)
   }
 
   async open(): Promise<void> {
@@ -64,7 +62,7 @@ export class SqliteDriver implements SqlDriver {
       this.#db.pragma('wal_autocheckpoint = 16384')
       registerWidenFunction(this.#db)
       // The file exists now (opening created it): this is the inode every commit must still reach.
-      this.#identity = fileIdentity(this.#path)
+      this.#identity.record()
     } catch (err) {
       this.#db?.close()
       this.#db = null
@@ -97,7 +95,7 @@ export class SqliteDriver implements SqlDriver {
     else this.#db?.close()
     this.#kysely = null
     this.#db = null
-    this.#identity = null
+    this.#identity.forget()
   }
 
   /**
@@ -174,22 +172,8 @@ export class SqliteDriver implements SqlDriver {
     return problem === null ? reason : `${reason} (${code}): ${problem}`
   }
 
-  /** Throws when the path no longer leads to the file opened (deleted, directory removed, replaced). */
   checkStillThere(): void {
-    const opened = this.#identity
-    if (opened === null) return
-    let now: { dev: number; ino: number } | null
-    try {
-      now = fileIdentity(this.#path)
-    } catch {
-      now = null
-    }
-    if (now === null) {
-      throw new DestinationGoneError(`${this.#displayName} is gone: the file was deleted (or its directory removed) during the run; the rows committed since are lost`)
-    }
-    if (now.dev !== opened.dev || now.ino !== opened.ino) {
-      throw new DestinationGoneError(`${this.#displayName} was replaced during the run: the path no longer leads to the file the run opened; the rows committed since are not in it`)
-    }
+    this.#identity.check()
   }
 
   tableRef(table: string): RawBuilder<unknown> {

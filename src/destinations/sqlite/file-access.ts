@@ -48,8 +48,3 @@ function accessProblem(path: string, mode: number): string | null {
     return `not accessible (${code ?? driverReason(err)})`
   }
 }
-
-export function fileIdentity(path: string): { dev: number; ino: number } {
-  const st = statSync(path)
-  return { dev: st.dev, ino: st.ino }
-}
