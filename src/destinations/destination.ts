@@ -17,9 +17,10 @@ export interface Destination {
 
   /**
    * Kysely for ad-hoc SQL over the data and metadata tables, available after `prepare()`: the same
-   * unqualified SQL works on both (Postgres connections have `search_path` = the configured schema,
-   * TimeZone UTC; int8 comes back as number, or BigInt beyond 2^53). SQLite shares the writer's
-   * connection: do not query while a commit of the same destination is in flight.
+   * unqualified SQL works on every destination (Postgres connections have `search_path` = the
+   * configured schema, DuckDB's connection that schema as its default; both TimeZone UTC; int8 /
+   * BIGINT comes back as number, or BigInt beyond 2^53). SQLite shares the writer's connection: do
+   * not query while a commit of the same destination is in flight.
    */
   readonly db: Kysely<any>
 
