@@ -1,10 +1,9 @@
 import type { MigrationFactory } from './context.ts'
-import { types } from './context.ts'
 
 /** `_okta_elt_loads`: one row per load (one resource within one run). */
 export const migration: MigrationFactory = (ctx) => ({
   async up(db) {
-    const t = types(ctx)
+    const t = ctx.types
     await db.schema
       .createTable('_okta_elt_loads')
       .ifNotExists()

@@ -1,5 +1,4 @@
 import type { MigrationFactory } from './context.ts'
-import { types } from './context.ts'
 
 /**
  * `_okta_elt_state`: cursor per resource (`parent_id` = '') and per parent where a resource pages
@@ -7,7 +6,7 @@ import { types } from './context.ts'
  */
 export const migration: MigrationFactory = (ctx) => ({
   async up(db) {
-    const t = types(ctx)
+    const t = ctx.types
     await db.schema
       .createTable('_okta_elt_state')
       .ifNotExists()

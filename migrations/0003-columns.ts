@@ -1,5 +1,4 @@
 import type { MigrationFactory } from './context.ts'
-import { types } from './context.ts'
 
 /**
  * The inferred schema and its history.
@@ -11,7 +10,7 @@ import { types } from './context.ts'
  */
 export const migration: MigrationFactory = (ctx) => ({
   async up(db) {
-    const t = types(ctx)
+    const t = ctx.types
     await db.schema
       .createTable('_okta_elt_columns')
       .ifNotExists()
@@ -29,11 +28,7 @@ export const migration: MigrationFactory = (ctx) => ({
       .addPrimaryKeyConstraint('_okta_elt_columns_pk', ['table_name', 'column_name'])
       .execute()
 
-    let changes = db.schema.createTable('_okta_elt_schema_changes').ifNotExists()
-    changes =
-      ctx.dialect === 'postgres'
-        ? changes.addColumn('id', 'bigserial', (c) => c.primaryKey())
-        : changes.addColumn('id', 'integer', (c) => c.primaryKey().autoIncrement())
+    const changes = await ctx.autoId(db, '_okta_elt_schema_changes', 'id', db.schema.createTable('_okta_elt_schema_changes').ifNotExists())
     await changes
       .addColumn('load_id', 'text', (c) => c.notNull())
       .addColumn('changed_at', t.timestamp, (c) => c.notNull())

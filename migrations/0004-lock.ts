@@ -1,5 +1,4 @@
 import type { MigrationFactory } from './context.ts'
-import { types } from './context.ts'
 
 /**
  * `_okta_elt_lock`: who holds (or last held) the one-writer lock, for the "locked by …" message.
@@ -8,7 +7,7 @@ import { types } from './context.ts'
  */
 export const migration: MigrationFactory = (ctx) => ({
   async up(db) {
-    const t = types(ctx)
+    const t = ctx.types
     await db.schema
       .createTable('_okta_elt_lock')
       .ifNotExists()

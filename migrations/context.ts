@@ -1,21 +1,16 @@
+import type { ColumnDataType, CreateTableBuilder, Kysely } from 'kysely'
 import type { Migration } from 'kysely/migration'
 
 /**
- * What a migration needs to know about its database. Migrations are factories taking this context
- * (rather than sniffing the Kysely adapter) so the same file declares both dialects' column types.
+ * What a migration needs to know about its database, supplied by the destination's dialect (each
+ * dialect folder's driver builds one), so the same file serves every database without asking which
+ * one it is.
  */
 export interface MigrationContext {
-  dialect: 'sqlite' | 'postgres'
+  /** Column type names of the metadata tables (e.g. timestamptz / ISO-8601 TEXT, jsonb / TEXT). */
+  types: { timestamp: ColumnDataType; json: ColumnDataType; bigint: ColumnDataType }
+  /** Adds `column` to a table being created as an auto-numbered primary key, the database's own way. */
+  autoId(db: Kysely<any>, table: string, column: string, builder: CreateTableBuilder<any, any>): Promise<CreateTableBuilder<any, any>>
 }
 
 export type MigrationFactory = (ctx: MigrationContext) => Migration
-
-/** Column type names per dialect: SQLite keeps timestamps as ISO-8601 TEXT and JSON as TEXT. */
-export function types(ctx: MigrationContext) {
-  const pg = ctx.dialect === 'postgres'
-  return {
-    timestamp: pg ? 'timestamptz' : 'text',
-    json: pg ? 'jsonb' : 'text',
-    bigint: pg ? 'bigint' : 'integer',
-  } as const
-}

@@ -1,49 +1,18 @@
+import { parseDestinationUrl } from '../destinations/url.ts'
+
+export { redactUrl } from '../destinations/url.ts'
 import { UsageError } from '../util/errors.ts'
 
 /**
  * Checks a destination URL's form early (before any connection) so a typo is a usage error, not a
- * stack trace from a driver. Messages show the URL with its password removed.
+ * stack trace from a driver: the destinations' one URL parser, its message prefixed with where the
+ * URL came from. Messages never show a password.
  */
 export function validateDestinationUrl(url: string, where: string): void {
-  if (url.startsWith('sqlite:')) {
-    if (url.slice('sqlite:'.length).replace(/^\/\//, '').trim() === '') {
-      throw new UsageError(`${where}: sqlite destination needs a path, e.g. sqlite:./okta.db`, 'ERR_CONFIG')
-    }
-    return
-  }
-  if (url.startsWith('postgres://') || url.startsWith('postgresql://')) {
-    let parsed: URL
-    try {
-      parsed = new URL(url)
-    } catch {
-      throw new UsageError(`${where}: not a valid postgres URL (expected postgres://user:pass@host:5432/db)`, 'ERR_CONFIG')
-    }
-    if (parsed.hostname === '') throw new UsageError(`${where}: postgres URL has no host`, 'ERR_CONFIG')
-    const schema = parsed.searchParams.get('schema')
-    // Same rule as the destination itself (identifiers are always quoted there): 1-63 bytes.
-    if (schema !== null && (schema === '' || Buffer.byteLength(schema) > 63 || schema.includes('\0'))) {
-      throw new UsageError(`${where}: ?schema= must be 1-63 bytes`, 'ERR_CONFIG')
-    }
-    return
-  }
-  throw new UsageError(
-    `${where}: unsupported destination "${redactUrl(url)}" (expected sqlite:PATH or postgres://user:pass@host:port/db)`,
-    'ERR_CONFIG',
-  )
-}
-
-/** The URL without its password (and without any `password=` query parameter). */
-export function redactUrl(url: string): string {
-  if (!/^[a-z][a-z0-9+.-]*:\/\//i.test(url)) return url.length > 200 ? `${url.slice(0, 200)}…` : url
   try {
-    const u = new URL(url)
-    if (u.password !== '') u.password = '***'
-    for (const key of [...u.searchParams.keys()]) {
-      if (/pass|secret|token|key/i.test(key)) u.searchParams.set(key, '***')
-    }
-    return u.toString()
-  } catch {
-    // Unparseable: drop everything between "//" and "@", where credentials would be.
-    return url.replace(/\/\/[^/@]*@/, '//***@')
+    parseDestinationUrl(url)
+  } catch (err) {
+    if (err instanceof UsageError) throw new UsageError(`${where}: ${err.message.replace(/^destination /, '')}`, 'ERR_CONFIG')
+    throw err
   }
 }

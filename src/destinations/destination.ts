@@ -1,33 +1,41 @@
 import type { Kysely } from 'kysely'
 import type { ColumnType, RowBatch, RowValue, SchemaChange, TableDef } from '../schema/types.ts'
 import type { StateRow, StateWrite } from '../state/types.ts'
+import type { DestinationKind } from './registry.ts'
 
 /**
- * The seam between the pipeline and a database. One implementation per database
- * (sqlite.ts, postgres.ts). Kysely serves DDL, metadata and queries; the hot write path uses each
- * driver's fastest bulk form directly.
+ * The seam between the pipeline and a database. One dialect folder per database (sqlite/,
+ * postgres/, …), found by URL scheme in registry.ts. Kysely serves DDL, metadata and queries; the
+ * hot write path uses each driver's fastest bulk form directly.
  */
 export interface Destination {
-  readonly dialect: 'sqlite' | 'postgres'
+  /** The registry name of the database (`sqlite`, `postgres`, …). */
+  readonly dialect: DestinationKind
   readonly capabilities: DestinationCapabilities
   /** A printable description without secrets, e.g. `sqlite:./okta.db` or `postgres://host:5432/db?schema=okta`. */
   readonly displayName: string
 
   /**
    * Kysely for ad-hoc SQL over the data and metadata tables, available after `prepare()`: the same
-   * unqualified SQL works on both (Postgres connections have `search_path` = the configured schema,
-   * TimeZone UTC; int8 comes back as number, or BigInt beyond 2^53). SQLite shares the writer's
-   * connection: do not query while a commit of the same destination is in flight.
+   * unqualified SQL works on every destination (Postgres connections have `search_path` = the
+   * configured schema, DuckDB's connection that schema as its default; both TimeZone UTC; int8 /
+   * BIGINT comes back as number, or BigInt beyond 2^53). SQLite shares the writer's connection: do
+   * not query while a commit of the same destination is in flight.
    */
   readonly db: Kysely<any>
 
-  /** Connects, creates the schema (Postgres) and runs the pipeline's migrations. Idempotent. */
+  /**
+   * Connects, creates the schema (Postgres) and runs the pipeline's migrations. Idempotent.
+   * Opened with `readOnly` (status): only checks that all of that exists, creating nothing.
+   */
   prepare(): Promise<void>
 
   /**
    * Takes the one-writer lock. Waits up to `waitMs`, then throws a `DestinationLockedError`
    * (code `ERR_DESTINATION_LOCKED`). A lock held by a process that died is released by the
-   * database (Postgres: session advisory lock; SQLite: see the implementation).
+   * database or the OS (each dialect's lock.ts). DuckDB admits one process per file, so there the
+   * open itself is the lock: `prepare()` returns without opening while another process has the
+   * file, and `lock()` waits for the open (every other call throws the locked error meanwhile).
    */
   lock(opts: { waitMs: number; owner: string }): Promise<void>
   unlock(): Promise<void>

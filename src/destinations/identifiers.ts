@@ -1,8 +1,8 @@
 /**
  * Identifier quoting for SQL text the destinations build by hand (the cached hot-path statements).
- * Both SQLite and Postgres quote with double quotes and escape an embedded quote by doubling it,
+ * SQLite, Postgres and DuckDB all quote with double quotes and escape an embedded quote by doubling it,
  * so any name the normalizer produces (or a hostile one with quotes, semicolons, unicode) is one
- * identifier and never SQL. NUL cannot appear in an identifier in either database: reject it.
+ * identifier and never SQL. NUL cannot appear in an identifier in any of them: reject it.
  */
 export function quoteIdent(name: string): string {
   if (name.length === 0) throw new TypeError('empty SQL identifier')

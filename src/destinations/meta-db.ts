@@ -1,9 +1,10 @@
 import type { Generated } from 'kysely'
 
 /**
- * Kysely types of the pipeline's metadata tables (created by migrations/). Timestamps are
- * `timestamptz` on Postgres (Date in, Date out) and ISO-8601 TEXT on SQLite (string in, string out);
- * JSON is `jsonb` on Postgres (parsed by pg) and TEXT on SQLite.
+ * Kysely types of the pipeline's metadata tables (created by migrations/, column types from each
+ * dialect's driver). Timestamps are `timestamptz` on Postgres and DuckDB (Date out; Date or ISO
+ * string in) and ISO-8601 TEXT on SQLite (string in, string out); JSON is `jsonb` on Postgres
+ * (parsed by pg), `JSON` on DuckDB and TEXT on SQLite (text out: `SqlTypeMap.readJson` parses).
  */
 type Timestamp = Date | string
 

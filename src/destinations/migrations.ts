@@ -2,6 +2,8 @@ import type { Kysely } from 'kysely'
 import { Migrator } from 'kysely/migration'
 import type { Migration, MigrationProvider } from 'kysely/migration'
 import type { MigrationContext } from '../../migrations/context.ts'
+import { OktaEltError } from '../util/errors.ts'
+import { DestinationMissingError } from './errors.ts'
 import { migration as loads } from '../../migrations/0001-loads.ts'
 import { migration as state } from '../../migrations/0002-state.ts'
 import { migration as columns } from '../../migrations/0003-columns.ts'
@@ -60,4 +62,35 @@ export async function migrateToLatest(db: Kysely<any>, ctx: MigrationContext, sc
 function isOtherSchemaVanished(error: unknown, schema: string | undefined): boolean {
   const e = error as { code?: unknown; message?: unknown }
   return e.code === '3F000' && schema !== undefined && typeof e.message === 'string' && !e.message.includes(`"${schema}"`)
+}
+
+/**
+ * For a read-only open: checks, without running or creating anything, that `db` holds okta-elt's
+ * metadata at the version this build reads. No migration table: `DestinationMissingError` (an
+ * empty file or schema, or someone else's database). Migrations pending: exit 2 too, since only
+ * a run may upgrade it.
+ */
+export async function assertMigrated(db: Kysely<any>, ctx: MigrationContext, destination: string): Promise<void> {
+  let done: Set<string>
+  try {
+    const rows = await db.selectFrom(MIGRATION_TABLE).select('name').execute()
+    done = new Set(rows.map((r) => String(r.name)))
+  } catch (err) {
+    if (!isMissingTable(err)) throw err
+    throw new DestinationMissingError(destination, 'it holds no okta-elt tables (run `okta-elt run` first, or check the destination)')
+  }
+  const pending = Object.keys(await new StaticMigrationProvider(ctx).getMigrations()).filter((name) => !done.has(name))
+  if (pending.length > 0) {
+    throw new OktaEltError(
+      'ERR_DESTINATION_OUTDATED',
+      `${destination} was written by an older okta-elt (metadata migrations ${pending.join(', ')} not applied): run \`okta-elt run\` once to upgrade it; read-only commands never do`,
+      { exitCode: 2 },
+    )
+  }
+}
+
+function isMissingTable(err: unknown): boolean {
+  const e = err as { code?: unknown; message?: unknown } | null
+  // Postgres 42P01, SQLite "no such table", DuckDB "Table with name … does not exist".
+  return e?.code === '42P01' || (typeof e?.message === 'string' && (e.message.includes('no such table') || /Table with name .* does not exist/.test(e.message)))
 }

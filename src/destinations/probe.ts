@@ -6,6 +6,8 @@ import Database from 'better-sqlite3'
 import pg from 'pg'
 import { driverReason } from './errors.ts'
 import { quoteIdent } from './identifiers.ts'
+import type { PostgresTarget } from './postgres/url.ts'
+import type { SqliteTarget } from './sqlite/url.ts'
 import { parseDestinationUrl } from './url.ts'
 
 /**
@@ -28,8 +30,8 @@ const CONNECT_TIMEOUT_MS = 5_000
 
 export async function probeDestination(url: string, cwd: string = process.cwd()): Promise<DestinationProbe> {
   const target = parseDestinationUrl(url)
-  if (target.kind === 'sqlite') return probeSqlite(target.path, cwd)
-  if (target.kind === 'postgres') return probePostgres(target.connectionString, target.schema)
+  if (target.kind === 'sqlite') return probeSqlite((target as SqliteTarget).path, cwd)
+  if (target.kind === 'postgres') return probePostgres((target as PostgresTarget).connectionString, (target as PostgresTarget).schema)
   // A destination kind added later (e.g. DuckDB) without a probe of its own: say so, never guess.
   return { writable: false, unchecked: true, detail: `no preflight for ${(target as { kind: string }).kind} destinations yet` }
 }

@@ -17,7 +17,7 @@ export function upsertSql(def: TableDef, names: readonly string[], mode: WriteMo
   return head + conflictClause(def, names, mode, 'excluded')
 }
 
-/** Shared by both dialects (Postgres's EXCLUDED is the same pseudo-table). */
+/** Shared by every dialect (SQLite, Postgres and DuckDB all spell the pseudo-table EXCLUDED). */
 export function conflictClause(def: TableDef, names: readonly string[], mode: WriteMode, excluded: string): string {
   const pk = def.primaryKey
   if (pk.length === 0) return ''

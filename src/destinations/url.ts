@@ -1,54 +1,39 @@
 import { UsageError } from '../util/errors.ts'
+import type { DestinationTarget } from './dialect.ts'
 import { maskPasswords } from './errors.ts'
+import { DESTINATION_DIALECTS, dialectForScheme } from './registry.ts'
 
-export type DestinationTarget =
-  | { kind: 'sqlite'; path: string; displayName: string }
-  | { kind: 'postgres'; connectionString: string; schema: string; displayName: string }
-
-export const DEFAULT_PG_SCHEMA = 'okta'
+export type { DestinationTarget } from './dialect.ts'
 
 /**
- * Parses a destination URL:
- *  - `sqlite:PATH` (`sqlite:./okta.db`, `sqlite:/abs/okta.db`, `sqlite::memory:`; `sqlite://PATH` is tolerated)
- *  - `postgres://user:pass@host:port/db[?schema=NAME]` or `postgresql://…` (default schema `okta`);
- *    other query parameters (e.g. `sslmode`) go to the driver untouched.
- * Throws a `UsageError` (code `ERR_DESTINATION_URL`) that never echoes a password.
+ * The one destination URL parser (the CLI's early check and `openDestination` both call it): the
+ * scheme picks the dialect from the registry, and the dialect parses the rest (see each folder's
+ * `url.ts`). Throws a `UsageError` (code `ERR_DESTINATION_URL`) that never echoes a password.
  */
 export function parseDestinationUrl(url: string): DestinationTarget {
   const trimmed = url.trim()
   const scheme = /^([a-z][a-z0-9+.-]*):/i.exec(trimmed)?.[1]?.toLowerCase()
-  if (scheme === 'sqlite') {
-    let path = trimmed.slice('sqlite:'.length)
-    if (path.startsWith('//')) path = path.slice(2)
-    if (path === '') throw new UsageError('destination sqlite: needs a file path, e.g. sqlite:./okta.db', 'ERR_DESTINATION_URL')
-    return { kind: 'sqlite', path, displayName: `sqlite:${path}` }
+  const dialect = scheme === undefined ? undefined : dialectForScheme(scheme)
+  if (dialect === undefined) {
+    const shown = scheme === undefined ? maskPasswords(trimmed).slice(0, 60) : redactUrl(trimmed).slice(0, 200)
+    const forms = DESTINATION_DIALECTS.map((d) => d.urlForm)
+    throw new UsageError(`unsupported destination "${shown}": use ${forms.slice(0, -1).join(', ')} or ${forms.at(-1)}`, 'ERR_DESTINATION_URL')
   }
-  if (scheme === 'postgres' || scheme === 'postgresql') return parsePostgres(trimmed)
-  const shown = scheme === undefined ? maskPasswords(trimmed).slice(0, 60) : `${scheme}:`
-  throw new UsageError(
-    `unsupported destination "${shown}": use sqlite:PATH or postgres://user:pass@host:port/db[?schema=NAME]`,
-    'ERR_DESTINATION_URL',
-  )
+  return dialect.parseUrl(trimmed)
 }
 
-function parsePostgres(url: string): DestinationTarget {
-  let u: URL
+/** The URL without its password (and without any `password=` query parameter). */
+export function redactUrl(url: string): string {
+  if (!/^[a-z][a-z0-9+.-]*:\/\//i.test(url)) return url.length > 200 ? `${url.slice(0, 200)}…` : url
   try {
-    u = new URL(url)
+    const u = new URL(url)
+    if (u.password !== '') u.password = '***'
+    for (const key of [...u.searchParams.keys()]) {
+      if (/pass|secret|token|key/i.test(key)) u.searchParams.set(key, '***')
+    }
+    return u.toString()
   } catch {
-    throw new UsageError(`invalid postgres destination URL "${maskPasswords(url)}"`, 'ERR_DESTINATION_URL')
+    // Unparseable: drop everything between "//" and "@", where credentials would be.
+    return url.replace(/\/\/[^/@]*@/, '//***@')
   }
-  const schema = u.searchParams.get('schema') ?? DEFAULT_PG_SCHEMA
-  if (schema === '' || Buffer.byteLength(schema) > 63 || schema.includes('\0')) {
-    throw new UsageError(`invalid schema "${schema}" in the postgres destination URL (1-63 bytes)`, 'ERR_DESTINATION_URL')
-  }
-  u.searchParams.delete('schema')
-  const connectionString = u.toString()
-
-  const shown = new URL(u.toString())
-  shown.password = ''
-  shown.searchParams.set('schema', schema)
-  // `postgres://user@host:5432/db?schema=okta`: no password, host/port/db as given.
-  const displayName = shown.toString().replace(/^postgresql:/, 'postgres:')
-  return { kind: 'postgres', connectionString, schema, displayName }
 }

@@ -49,6 +49,16 @@ async function assertNewDestination(url: string, opened?: Destination): Promise<
   }
 }
 
+/** Throws `DestinationMissingError` (exit 2) when `url` holds no okta-elt destination; creates nothing. */
+async function assertExists(url: string): Promise<void> {
+  const probe = openDestination(url, { readOnly: true })
+  try {
+    await probe.prepare()
+  } finally {
+    await probe.close()
+  }
+}
+
 async function copyDestination(from: string, to: string, lockWaitMs: number, logger: Logger, signal: AbortSignal | undefined): Promise<CopySummary> {
   const started = Date.now()
   const source = openDestination(from, { logger })
@@ -57,6 +67,9 @@ async function copyDestination(from: string, to: string, lockWaitMs: number, log
   const loadId = randomUUID()
   let loadStarted = false
   try {
+    // The source must already be an okta-elt destination: a typo in --from must neither create
+    // one (the writable open below would) nor "succeed" copying nothing. Read-only, so nothing made.
+    await assertExists(from)
     await source.prepare()
     await target.prepare()
     const owner = `${hostname()}:${process.pid}:backfill`

@@ -144,6 +144,19 @@ for (const dc of destinationCases()) {
           profile__tags: 'jsonb',
           _deleted_at: 'timestamp with time zone',
         })
+      } else if (dc.kind === 'duckdb') {
+        expect(r!.created).toBeInstanceOf(Date)
+        expect(r!.profile__is_admin).toBe(true)
+        expect(r!.profile__employee_number).toBe(9007199254740993n) // beyond 2^53: exact, as BigInt
+        const types = await rows(d, sql`select column_name, data_type from information_schema.columns where table_schema = current_schema() and table_name = 'users' order by ordinal_position`)
+        expect(Object.fromEntries(types.map((t) => [t.column_name, t.data_type]))).toMatchObject({
+          created: 'TIMESTAMP WITH TIME ZONE',
+          profile__employee_number: 'BIGINT',
+          profile__score: 'DOUBLE',
+          profile__is_admin: 'BOOLEAN',
+          profile__tags: 'JSON',
+          _deleted_at: 'TIMESTAMP WITH TIME ZONE',
+        })
       } else {
         expect(r!.profile__is_admin).toBe(1)
         const [exact] = await rows(d, sql`select cast(profile__employee_number as text) as n, typeof(profile__employee_number) as t from users`)
@@ -499,7 +512,7 @@ for (const dc of destinationCases()) {
       expect(await d.readSchema()).toEqual([])
       expect(await d.readState('users')).toEqual([])
       expect((await d.readLoads())[0]).toMatchObject({ rows: 0, batches: 0 })
-      const tables = await rows(d, dc.kind === 'postgres' ? sql`select table_name as name from information_schema.tables where table_schema = current_schema() and table_name = 'users'` : sql`select name from sqlite_master where name = 'users'`)
+      const tables = await rows(d, dc.kind === 'sqlite' ? sql`select name from sqlite_master where name = 'users'` : sql`select table_name as name from information_schema.tables where table_schema = current_schema() and table_name = 'users'`)
       expect(tables).toEqual([])
 
       // the same batch goes through once the failure is gone

@@ -1,7 +1,7 @@
 /**
- * The destinations every suite in this folder runs against: a SQLite file in a temp dir and a real
- * Postgres in a unique schema. `OKTA_ELT_TEST_DESTINATIONS=sqlite` (or `postgres`, or both,
- * comma-separated) narrows the list. Postgres is skipped only when the run explicitly opted out
+ * The destinations every suite in this folder runs against: a SQLite file and a DuckDB file in a
+ * temp dir and a real Postgres in a unique schema. `OKTA_ELT_TEST_DESTINATIONS=sqlite` (or
+ * `postgres`, `duckdb`, comma-separated) narrows the list. Postgres is skipped only when the run explicitly opted out
  * (OKTA_ELT_SKIP_PG=1); otherwise the global setup already failed loudly if no database exists.
  */
 import { mkdtempSync, rmSync } from 'node:fs'
@@ -14,7 +14,7 @@ import { openDestination } from '../../src/destinations/index.ts'
 import type { DestinationOptions } from '../../src/destinations/index.ts'
 import { dropSchema, postgresUrl, uniqueSchema, withSchema } from '../helpers/postgres.ts'
 
-export type DestinationKind = 'sqlite' | 'postgres'
+export type DestinationKind = 'sqlite' | 'postgres' | 'duckdb'
 
 export interface DestinationCase {
   kind: DestinationKind
@@ -24,22 +24,25 @@ export interface DestinationCase {
   cleanup(): Promise<void>
 }
 
+/** Every destination the suites know how to give a fresh URL for (registry.test.ts: = the registry). */
+export const DESTINATION_KINDS: readonly DestinationKind[] = ['sqlite', 'postgres', 'duckdb']
+
 function selected(): DestinationKind[] {
   const raw = process.env.OKTA_ELT_TEST_DESTINATIONS
-  const all: DestinationKind[] = ['sqlite', 'postgres']
+  const all = [...DESTINATION_KINDS]
   if (raw === undefined || raw.trim() === '') return all
   const wanted = raw.split(/[,|\s]+/).filter(Boolean)
   for (const w of wanted) if (!all.includes(w as DestinationKind)) throw new Error(`OKTA_ELT_TEST_DESTINATIONS: unknown destination ${w}`)
   return all.filter((k) => wanted.includes(k))
 }
 
-function sqliteCase(): DestinationCase {
+function fileCase(kind: 'sqlite' | 'duckdb'): DestinationCase {
   let dir: string | null = null
   return {
-    kind: 'sqlite',
+    kind,
     freshUrl() {
       dir ??= mkdtempSync(join(tmpdir(), 'okta-elt-dest-'))
-      return `sqlite:${join(dir, `${randomBytes(4).toString('hex')}.db`)}`
+      return `${kind}:${join(dir, `${randomBytes(4).toString('hex')}.${kind === 'sqlite' ? 'db' : 'duckdb'}`)}`
     },
     async cleanup() {
       if (dir !== null) rmSync(dir, { recursive: true, force: true })
@@ -70,7 +73,7 @@ function postgresCase(): DestinationCase {
 /** Call inside a test file (vitest's inject() is only available there). */
 export function destinationCases(): DestinationCase[] {
   const kinds = selected().filter((k) => k !== 'postgres' || postgresUrl() !== null)
-  return kinds.map((k) => (k === 'sqlite' ? sqliteCase() : postgresCase()))
+  return kinds.map((k) => (k === 'postgres' ? postgresCase() : fileCase(k)))
 }
 
 export async function openPrepared(url: string, opts: DestinationOptions = {}): Promise<Destination> {
@@ -93,12 +96,12 @@ export function commit(partial: Partial<CommitBatch> & { loadId?: string }): Com
   }
 }
 
-/** JSON columns read back as text on SQLite and already parsed (jsonb) on Postgres. */
+/** JSON columns read back as text on SQLite and DuckDB and already parsed (jsonb) on Postgres. */
 export function jsonReader(kind: DestinationKind): (value: unknown) => unknown {
-  return (value) => (kind === 'sqlite' && typeof value === 'string' ? JSON.parse(value) : value)
+  return (value) => (kind !== 'postgres' && typeof value === 'string' ? JSON.parse(value) : value)
 }
 
-/** Timestamps read back as ISO text on SQLite and Date on Postgres. */
+/** Timestamps read back as ISO text on SQLite and Date on Postgres and DuckDB. */
 export function iso(value: unknown): string | null {
   if (value === null) return null
   return value instanceof Date ? value.toISOString() : String(value)

@@ -59,7 +59,33 @@ for (const dc of destinationCases()) {
       await a.unlock()
     })
 
-    it('is released when the holding process is killed', async () => {
+    // DuckDB lets one process open a file at all (an OS file lock held while it is open): a second
+    // process's open is refused, and lock() waits for that like for any holder, then names its pid.
+    it.runIf(dc.kind === 'duckdb')('a second process waits for the file, is told the holder pid, and gets it once the holder is killed', async () => {
+      const url = dc.freshUrl()
+      const child = await lockingChild(url)
+      try {
+        const d = await open(url)
+        const started = Date.now()
+        const err = (await d.lock({ waitMs: 300, owner: 'second' }).catch((e: unknown) => e)) as Error & { code: string; exitCode: number }
+        expect(Date.now() - started).toBeGreaterThanOrEqual(280)
+        expect(err).toMatchObject({ code: 'ERR_DESTINATION_LOCKED', exitCode: 1 })
+        expect(err.message).toContain(`open in another process (pid ${child.pid}`)
+        expect(err.message.split('\n')).toHaveLength(1)
+        // Nothing else works on a destination it could not open (status sees the same line).
+        await expect(d.readLoads()).rejects.toMatchObject({ code: 'ERR_DESTINATION_LOCKED' })
+        child.kill('SIGKILL')
+        await once(child, 'exit')
+        const after = Date.now()
+        await d.lock({ waitMs: 10_000, owner: 'survivor' })
+        expect(Date.now() - after).toBeLessThan(5000)
+        expect(await d.readLoads()).toEqual([])
+      } finally {
+        child.kill('SIGKILL')
+      }
+    })
+
+    it.skipIf(dc.kind === 'duckdb')('is released when the holding process is killed', async () => {
       const url = dc.freshUrl()
       const d = await open(url)
       const child = await lockingChild(url)

@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync } from 'node:fs'
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
@@ -9,21 +9,38 @@ import { postgresUrl } from '../helpers/postgres.ts'
 describe('destination URLs', () => {
   it.each([
     ['sqlite:./okta.db', { kind: 'sqlite', path: './okta.db', displayName: 'sqlite:./okta.db' }],
-    ['sqlite::memory:', { kind: 'sqlite', path: ':memory:' }],
     ['sqlite:/var/lib/okta.db', { kind: 'sqlite', path: '/var/lib/okta.db' }],
     ['sqlite:///var/lib/okta.db', { kind: 'sqlite', path: '/var/lib/okta.db' }],
     ['postgres://u:p%40ss@db.example:5433/okta', { kind: 'postgres', schema: 'okta', displayName: 'postgres://u@db.example:5433/okta?schema=okta' }],
     ['postgresql://u:secret@h/db?schema=analytics&sslmode=require', { kind: 'postgres', schema: 'analytics', displayName: 'postgres://u@h/db?sslmode=require&schema=analytics' }],
+    ['duckdb:./okta.duckdb', { kind: 'duckdb', path: './okta.duckdb', schema: 'main', displayName: 'duckdb:./okta.duckdb' }],
+    ['duckdb:///var/lib/okta.duckdb?schema=okta', { kind: 'duckdb', path: '/var/lib/okta.duckdb', schema: 'okta', displayName: 'duckdb:/var/lib/okta.duckdb?schema=okta' }],
   ])('parses %s', (url, expected) => {
     expect(parseDestinationUrl(url)).toMatchObject(expected)
   })
 
   it('keeps driver options but not the schema in the connection string', () => {
-    const t = parseDestinationUrl('postgres://u:secret@h:5432/db?schema=s1&sslmode=disable')
-    expect(t.kind === 'postgres' && t.connectionString).toBe('postgres://u:secret@h:5432/db?sslmode=disable')
+    expect(parseDestinationUrl('postgres://u:secret@h:5432/db?schema=s1&sslmode=disable')).toMatchObject({
+      kind: 'postgres',
+      connectionString: 'postgres://u:secret@h:5432/db?sslmode=disable',
+    })
   })
 
-  it.each(['mysql://u:hunter2@h/db', 'okta.db', 'sqlite:', 'postgres://u:hunter2@[bad/db', 'postgres://u:hunter2@h/db?schema='])('rejects %s as a usage error without the password', (url) => {
+  it.each([
+    'mysql://u:hunter2@h/db',
+    'okta.db',
+    'sqlite:',
+    'sqlite::memory:',
+    'sqlite:/p/q.db?mode=ro',
+    'postgres://u:hunter2@[bad/db',
+    'postgres://u:hunter2@h/db?schema=',
+    'postgres://u:hunter2@h/db?schema=pg_catalog',
+    'duckdb:',
+    'duckdb::memory:',
+    'duckdb:/p/q.duckdb?access_mode=read_only',
+    'duckdb:/p/q.duckdb?schema=',
+    'duckdb:/p/q.duckdb?schema=information_schema',
+  ])('rejects %s as a usage error without the password', (url) => {
     let err: unknown
     try {
       openDestination(url)
@@ -67,24 +84,31 @@ describe('unreachable destinations', () => {
     expect(err.message).not.toContain('pw-should-not-leak')
   })
 
-  it('sqlite: a directory that does not exist', async () => {
+  it.each(['sqlite', 'duckdb'])('%s: a directory that does not exist', async (kind) => {
     const dir = mkdtempSync(join(tmpdir(), 'okta-elt-url-'))
     try {
-      const d = openDestination(`sqlite:${join(dir, 'missing', 'okta.db')}`)
-      await expect(d.prepare()).rejects.toMatchObject({ code: 'ERR_DESTINATION_UNREACHABLE', exitCode: 2 })
+      const d = openDestination(`${kind}:${join(dir, 'missing', 'okta.db')}`)
+      const err = (await d.prepare().catch((e: unknown) => e)) as Error
+      expect(err).toMatchObject({ code: 'ERR_DESTINATION_UNREACHABLE', exitCode: 2 })
+      expect(err.message.split('\n')).toHaveLength(1)
       await d.close()
     } finally {
       rmSync(dir, { recursive: true, force: true })
     }
   })
 
-  it('sqlite::memory: works without a lock file', async () => {
-    const d = openDestination('sqlite::memory:')
-    await d.prepare()
-    await d.lock({ waitMs: 0, owner: 'me' })
-    expect(await d.readSchema()).toEqual([])
-    await d.close()
-    await d.close()
-    await expect(d.readSchema()).rejects.toMatchObject({ code: 'ERR_DESTINATION_CLOSED' })
+  it('duckdb: a file that is not a DuckDB database', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'okta-elt-url-'))
+    try {
+      const file = join(dir, 'notes.txt')
+      writeFileSync(file, 'not a database\n'.repeat(1000))
+      const d = openDestination(`duckdb:${file}`)
+      const err = (await d.prepare().catch((e: unknown) => e)) as Error
+      expect(err).toMatchObject({ code: 'ERR_DESTINATION_UNREACHABLE', exitCode: 2 })
+      expect(err.message).toContain('not a valid DuckDB database file')
+      await d.close()
+    } finally {
+      rmSync(dir, { recursive: true, force: true })
+    }
   })
 })

@@ -1,7 +1,7 @@
 /**
- * `okta-elt backfill` through the binary: a fresh extraction (`--to`), copies SQLite → Postgres
- * and Postgres → SQLite (`--from`), then an incremental `run --destination <copy>` that continues
- * from the copied cursors instead of starting over.
+ * `okta-elt backfill` through the binary: a fresh extraction (`--to`), copies SQLite → Postgres,
+ * Postgres → SQLite and Postgres → DuckDB (`--from`), then an incremental `run --destination
+ * <copy>` that continues from the copied cursors instead of starting over.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { CopySummary } from '../../src/pipeline/types.ts'
@@ -18,6 +18,7 @@ const TABLES = ['users', 'groups', 'group_users', 'apps', 'apps_assigned', 'syst
 const cases = destinationCases()
 const sqlite = cases.find((c) => c.kind === 'sqlite')
 const postgres = cases.find((c) => c.kind === 'postgres')
+const duckdb = cases.find((c) => c.kind === 'duckdb')
 
 /** Row counts per table, live and deleted, plus the load history and cursor rows. */
 async function contents(url: string): Promise<Record<string, number>> {
@@ -55,6 +56,7 @@ describe.runIf(sqlite && postgres)('okta-elt backfill (SQLite ↔ Postgres)', ()
     work?.cleanup()
     await sqlite?.cleanup()
     await postgres?.cleanup()
+    await duckdb?.cleanup()
   })
 
   it('--to without --from extracts the whole org into a new destination, leaving the configured one alone', async () => {
@@ -115,10 +117,30 @@ describe.runIf(sqlite && postgres)('okta-elt backfill (SQLite ↔ Postgres)', ()
     expect(await contents(sqliteCopy)).toEqual({ ...source, _okta_elt_loads: source['_okta_elt_loads']! + 2 })
   })
 
+  let duckdbCopy: string | undefined
+
+  it.runIf(duckdb)('--from Postgres --to DuckDB copies it into real DuckDB types', async () => {
+    duckdbCopy = duckdb!.freshUrl()
+    const result = await okta(['backfill', '--from', pgCopy, '--to', duckdbCopy], { cwd: work.dir, env: {} })
+    expectExit(result, 0)
+    expect(result.stdout).toMatch(/^okta-elt backfill succeeded in \S+: postgres:\/\/.* → duckdb:/)
+    const source = await contents(original)
+    expect(await contents(duckdbCopy)).toEqual({ ...source, _okta_elt_loads: source['_okta_elt_loads']! + 2 })
+    const types = await query<{ column_name: string; data_type: string }>(
+      duckdbCopy,
+      "SELECT column_name, data_type FROM information_schema.columns WHERE table_name = 'users' AND column_name IN ('created', '_deleted_at', 'profile__title')",
+    )
+    expect(Object.fromEntries(types.map((t) => [t.column_name, t.data_type]))).toEqual({
+      created: 'TIMESTAMP WITH TIME ZONE',
+      _deleted_at: 'TIMESTAMP WITH TIME ZONE',
+      profile__title: 'VARCHAR',
+    })
+  })
+
   it('a run against either copy continues incrementally from the copied cursors', async () => {
     const edited = [...sim.org.userIds()][11]!
     sim.org.updateUser(edited, { title: 'Backfilled and edited' })
-    for (const copy of [pgCopy, sqliteCopy]) {
+    for (const copy of [pgCopy, sqliteCopy, ...(duckdbCopy === undefined ? [] : [duckdbCopy])]) {
       sim.clearRequests()
       const result = await okta(['run', '--destination', copy, '--json'], { cwd: work.dir, env })
       expectExit(result, 0)

@@ -176,12 +176,19 @@ for (const dest of destinationCases()) {
       const holder = await startHolder()
       const second = await okta(['run'], { cwd: work.dir, env })
       expectExit(second, 1)
-      expect(plainLines(second.stderr)).toEqual([
-        expect.stringMatching(
-          new RegExp(`^okta-elt: .* is locked by another okta-elt run \\(held by [^:]+:${holder.child.pid}:[0-9a-f-]{36}, pid ${holder.child.pid} on .*\\); try again when it finishes$`),
-        ),
-      ])
+      // DuckDB admits one process per file: the second cannot even open it, and says who has it.
+      const locked =
+        dest.kind === 'duckdb'
+          ? new RegExp(`^okta-elt: duckdb:.* is open in another process \\(pid ${holder.child.pid}, [^)]*\\); DuckDB lets one process open a database file at a time: try again when it finishes$`)
+          : new RegExp(`^okta-elt: .* is locked by another okta-elt run \\(held by [^:]+:${holder.child.pid}:[0-9a-f-]{36}, pid ${holder.child.pid} on .*\\); try again when it finishes$`)
+      expect(plainLines(second.stderr)).toEqual([expect.stringMatching(locked)])
       expect(second.stdout).toBe('')
+      if (dest.kind === 'duckdb') {
+        // Not even a read-only open while a run has the file: `status` says the same one line.
+        const status = await okta(['status'], { cwd: work.dir, env: {} })
+        expectExit(status, 1)
+        expect(plainLines(status.stderr)).toEqual([expect.stringMatching(locked)])
+      }
       await interrupt(holder)
       const loads = await query<{ resource: string; status: string }>(url, 'SELECT resource, status FROM _okta_elt_loads')
       expect(loads.find((l) => l.resource === 'system_log')?.status).toBe('interrupted')

@@ -1,3 +1,4 @@
+import { DuckDBInstance } from '@duckdb/node-api'
 import Database from 'better-sqlite3'
 import pg from 'pg'
 import { expect } from 'vitest'
@@ -5,7 +6,8 @@ import { expect } from 'vitest'
 /**
  * Runs read-only SQL against a destination URL as a user would (sqlite3 / psql), independent of
  * the code under test. Postgres: the URL's `?schema=` (default `okta`) becomes the search_path;
- * int8 comes back as a JS number, timestamptz as an ISO string, so both databases compare alike.
+ * int8 comes back as a JS number, timestamptz as an ISO string, so the databases compare alike
+ * (DuckDB likewise: BIGINT as a number, TIMESTAMPTZ as an ISO string, `?schema=` as the schema).
  */
 export async function query<T = Record<string, unknown>>(url: string, sql: string, params: unknown[] = []): Promise<T[]> {
   if (url.startsWith('sqlite:')) {
@@ -16,6 +18,7 @@ export async function query<T = Record<string, unknown>>(url: string, sql: strin
       db.close()
     }
   }
+  if (url.startsWith('duckdb:')) return queryDuckdb<T>(url, sql, params)
   const u = new URL(url)
   const schema = u.searchParams.get('schema') ?? 'okta'
   u.search = ''
@@ -35,6 +38,22 @@ export async function query<T = Record<string, unknown>>(url: string, sql: strin
     return (await client.query(sql, params)).rows as T[]
   } finally {
     await client.end()
+  }
+}
+
+async function queryDuckdb<T>(url: string, sql: string, params: unknown[]): Promise<T[]> {
+  const rest = url.slice('duckdb:'.length)
+  const [path, search = ''] = rest.split('?')
+  const schema = new URLSearchParams(search).get('schema') ?? 'main'
+  const instance = await DuckDBInstance.create(path!, { access_mode: 'READ_ONLY' })
+  const conn = await instance.connect()
+  try {
+    await conn.run(`SET schema = '${schema.replaceAll("'", "''")}'`)
+    const rows = (await conn.runAndReadAll(sql, params as never)).getRowObjectsJS()
+    return rows.map((row) => Object.fromEntries(Object.entries(row).map(([k, v]) => [k, typeof v === 'bigint' ? Number(v) : v instanceof Date ? v.toISOString() : v]))) as T[]
+  } finally {
+    conn.closeSync()
+    instance.closeSync()
   }
 }
 

@@ -50,9 +50,10 @@ async function stateOf(dest: Destination): Promise<unknown[]> {
 
 const cases = destinationCases()
 const sqlite = cases.find((c) => c.kind === 'sqlite')
-const postgres = cases.find((c) => c.kind === 'postgres')
+/** Every ordered pair of the destinations this run covers: a backfill goes between any two. */
+const pairs = cases.flatMap((from) => cases.filter((to) => to !== from).map((to) => [from, to] as const))
 
-describe.runIf(sqlite && postgres)('backfill --from (copy between destinations)', () => {
+describe.runIf(pairs.length > 0)('backfill --from (copy between destinations)', () => {
   let sim: Simulator
   let config: PipelineConfig
   beforeEach(async () => {
@@ -62,17 +63,13 @@ describe.runIf(sqlite && postgres)('backfill --from (copy between destinations)'
     await sim.close()
   })
   afterAll(async () => {
-    await sqlite!.cleanup()
-    await postgres!.cleanup()
+    for (const c of cases) await c.cleanup()
   })
 
-  for (const [fromKind, toKind] of [
-    ['sqlite', 'postgres'],
-    ['postgres', 'sqlite'],
-  ] as const) {
-    it(`copies ${fromKind} → ${toKind} exactly, and the next run on the copy is incremental`, async () => {
-      const from = (fromKind === 'sqlite' ? sqlite : postgres)!.freshUrl()
-      const to = (toKind === 'sqlite' ? sqlite : postgres)!.freshUrl()
+  for (const [fromCase, toCase] of pairs) {
+    it(`copies ${fromCase.kind} → ${toCase.kind} exactly, and the next run on the copy is incremental`, async () => {
+      const from = fromCase.freshUrl()
+      const to = toCase.freshUrl()
       config = defaultPipelineConfig({ orgUrl: sim.url, auth: { type: 'ssws', token: sim.token }, destination: from })
       expect((await runPipeline({ config })).status).toBe('succeeded')
       // Some history: an edit, a hard delete (rows carrying _deleted_at must copy as they are).
@@ -113,8 +110,9 @@ describe.runIf(sqlite && postgres)('backfill --from (copy between destinations)'
   }
 
   it('refuses to backfill into a destination a run already loaded', async () => {
-    const from = sqlite!.freshUrl()
-    const to = postgres!.freshUrl()
+    const [fromCase, toCase] = pairs[0]!
+    const from = fromCase.freshUrl()
+    const to = toCase.freshUrl()
     config = defaultPipelineConfig({ orgUrl: sim.url, auth: { type: 'ssws', token: sim.token }, destination: from })
     await runPipeline({ config: { ...config, resources: ['apps'] } })
     await runPipeline({ config: { ...config, destination: to, resources: ['apps'] } })

@@ -9,8 +9,10 @@ import { tempDir as sharedTempDir } from '../helpers/temp-dir.ts'
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
+import { DuckDBInstance } from '@duckdb/node-api'
 import Database from 'better-sqlite3'
 import pg from 'pg'
+import { DESTINATION_KINDS, type DestinationKind } from '../destinations/destinations.ts'
 import { dropSchema, postgresUrl, uniqueSchema, withSchema } from '../helpers/postgres.ts'
 
 export const BIN = resolve(import.meta.dirname, '../../bin/okta-elt.js')
@@ -21,12 +23,12 @@ export const BIN = resolve(import.meta.dirname, '../../bin/okta-elt.js')
  */
 export const SMALL_ORG = { users: 450, groups: 10, apps: 5, logEvents: 1300, logDays: 10 }
 
-export type DestKind = 'sqlite' | 'postgres'
+export type DestKind = DestinationKind
 
 /** Which destinations this run covers (OKTA_ELT_TEST_DESTINATIONS narrows, like test/destinations). */
 export function destinationKinds(): DestKind[] {
   const raw = process.env.OKTA_ELT_TEST_DESTINATIONS
-  const all: DestKind[] = ['sqlite', 'postgres']
+  const all = [...DESTINATION_KINDS]
   const wanted = raw === undefined || raw.trim() === '' ? all : all.filter((k) => raw.split(/[,|\s]+/).includes(k))
   return wanted.filter((k) => k !== 'postgres' || postgresUrl() !== null)
 }
@@ -39,6 +41,7 @@ export function destinations(kind: DestKind): { fresh(): string; cleanup(): Prom
   return {
     fresh() {
       if (kind === 'sqlite') return `sqlite:${join(dir, `d${++n}.db`)}`
+      if (kind === 'duckdb') return `duckdb:${join(dir, `d${++n}.duckdb`)}`
       const schema = uniqueSchema('rel')
       schemas.push(schema)
       return withSchema(postgresUrl()!, schema)
@@ -159,6 +162,18 @@ export async function openReader(url: string): Promise<Reader> {
       all: async <T>(sql: string, params: unknown[] = []) => db.prepare(sql).all(...params) as T[],
       close: async () => {
         db.close()
+      },
+    }
+  }
+  if (url.startsWith('duckdb:')) {
+    // Its own instance: the destination (another process, or this one's) must have closed the file.
+    const instance = await DuckDBInstance.create(url.slice('duckdb:'.length))
+    const conn = await instance.connect()
+    return {
+      all: async <T>(sql: string, params: unknown[] = []) => (await conn.runAndReadAll(sql, params as never)).getRowObjectsJS() as T[],
+      close: async () => {
+        conn.closeSync()
+        instance.closeSync()
       },
     }
   }

@@ -54,6 +54,10 @@ afterAll(async () => {
 
 /** Creates a sentinel table next to where the pipeline will write (the schema, on Postgres). */
 async function plantSentinel(kind: DestKind, url: string): Promise<void> {
+  if (kind === 'duckdb') {
+    await withReader(url, (r) => r.all('CREATE TABLE sentinel (x integer); INSERT INTO sentinel VALUES (42)'))
+    return
+  }
   if (kind === 'sqlite') {
     const db = new Database(url.slice('sqlite:'.length))
     db.exec('CREATE TABLE sentinel (x integer); INSERT INTO sentinel VALUES (42)')
@@ -102,7 +106,7 @@ for (const kind of destinationKinds()) {
           const col = byPath.get(JSON.stringify(['profile', name]))
           expect(col, `a column for ${name.slice(0, 40)}`).toBeDefined()
           expect(Buffer.byteLength(col!.column_name)).toBeLessThanOrEqual(63)
-          const [row] = await r.all<{ v: string }>(`SELECT ${asText(col!.column_name)} AS v FROM users WHERE id = $1`.replace('$1', kind === 'sqlite' ? '?' : '$1'), [user])
+          const [row] = await r.all<{ v: string }>(`SELECT ${asText(col!.column_name)} AS v FROM users WHERE id = $1`.replace('$1', kind === 'postgres' ? '$1' : '?'), [user])
           // Integers beyond int64 cannot be a bigint column: they live in a text (or json) column, digits intact.
           const exact = kind === 'postgres' ? expected.replaceAll('\u0000', '\uFFFD') : expected
           expect(row!.v, name.slice(0, 40)).toBe(col!.type === 'json' ? JSON.stringify(exact) : exact)
@@ -113,7 +117,7 @@ for (const kind of destinationKinds()) {
         expect(new Set(columns.map((c) => c.column_name)).size).toBe(columns.length)
 
         // 2,000 custom attributes: each a column, or (past the column limit) a key of `_overflow`.
-        const [full] = await r.all<Record<string, unknown>>(`SELECT * FROM users WHERE id = ${kind === 'sqlite' ? '?' : '$1'}`, [user])
+        const [full] = await r.all<Record<string, unknown>>(`SELECT * FROM users WHERE id = ${kind === 'postgres' ? '$1' : '?'}`, [user])
         const overflowText = full!['_overflow']
         const overflow = (typeof overflowText === 'string' ? JSON.parse(overflowText) : {}) as { profile?: Record<string, unknown> }
         let inColumns = 0
@@ -136,7 +140,9 @@ for (const kind of destinationKinds()) {
         const viaSql =
           kind === 'sqlite'
             ? await r.all<{ v: string }>(`SELECT json_extract(_overflow, '$.profile.${lastKey}') AS v FROM users WHERE id = ?`, [user])
-            : await r.all<{ v: string }>(`SELECT _overflow->'profile'->>'${lastKey}' AS v FROM users WHERE id = $1`, [user])
+            : kind === 'duckdb'
+              ? await r.all<{ v: string }>(`SELECT _overflow->>'$.profile.${lastKey}' AS v FROM users WHERE id = ?`, [user])
+              : await r.all<{ v: string }>(`SELECT _overflow->'profile'->>'${lastKey}' AS v FROM users WHERE id = $1`, [user])
         expect(viaSql[0]!.v).toBe(`v${CUSTOM - 1}-${index}`)
       })
 

@@ -55,11 +55,11 @@ const LOAD_HISTORY = 500
 export async function statusCommand(opts: StatusCommandOptions, io: CliIo): Promise<number> {
   const parsed = await readConfigFile({ path: opts.config, explicit: opts.configExplicit, env: io.env, ...(io.cwd === undefined ? {} : { cwd: io.cwd }) })
   const url = resolveDestination(parsed, io.env, opts.destination)
-  if (url.startsWith('sqlite:')) {
-    const file = url.slice('sqlite:'.length)
-    if (file !== ':memory:' && !existsSync(resolve(io.cwd ?? process.cwd(), file))) {
-      throw new UsageError(`${url}: no such database yet (run \`okta-elt run\` first)`, 'ERR_DESTINATION_MISSING')
-    }
+  // A file database that does not exist yet: opening it would create an empty one.
+  const { localDatabaseFile } = await import('../../destinations/index.ts')
+  const file = localDatabaseFile(url)
+  if (file !== null && !existsSync(resolve(io.cwd ?? process.cwd(), file))) {
+    throw new UsageError(`${url}: no such database yet (run \`okta-elt run\` first)`, 'ERR_DESTINATION_MISSING')
   }
   registerUrlPassword(io, url)
   await registerConfiguredSecrets(io, parsed)
@@ -79,7 +79,8 @@ export async function statusCommand(opts: StatusCommandOptions, io: CliIo): Prom
 export async function readStatus(url: string, io: CliIo, opts: { verbose: boolean; loads: number }): Promise<StatusReport> {
   const { openDestination } = await import('../../destinations/index.ts')
   const output = createCliLogger(io, opts.verbose)
-  const destination: Destination = openDestination(url, { logger: output.logger })
+  // Read-only: status never creates, migrates or locks what it looks at (see DestinationOptions.readOnly).
+  const destination: Destination = openDestination(url, { logger: output.logger, readOnly: true })
   try {
     await destination.prepare()
     const history = await destination.readLoads({ limit: Math.max(LOAD_HISTORY, opts.loads) })

@@ -1,0 +1,144 @@
+import type { CompiledQuery, Kysely, RawBuilder } from 'kysely'
+import type { MigrationContext } from '../../migrations/context.ts'
+import type { ColumnDef, ColumnType, RowBatch, RowValue, TableDef } from '../schema/types.ts'
+import type { Logger } from '../util/log.ts'
+import type { CommitBatch, Destination, DestinationCapabilities, WriteMode } from './destination.ts'
+import type { LiveTable } from './live-schema.ts'
+import type { MetaDb } from './meta-db.ts'
+
+/**
+ * One registry entry (see registry.ts): a database the pipeline can load into, found by the scheme
+ * of its destination URL. Each dialect folder's `index.ts` exports one of these.
+ */
+export interface DestinationDialect<Target extends DestinationTarget = DestinationTarget> {
+  /** The dialect's name, also `Destination.dialect` and `DestinationTarget.kind`. */
+  readonly name: string
+  /** URL schemes (before the first `:`), lower case. */
+  readonly schemes: readonly string[]
+  /** The URL form for messages, e.g. `sqlite:PATH`. */
+  readonly urlForm: string
+  /** Parses a URL of one of `schemes`; throws a `UsageError` (`ERR_DESTINATION_URL`) that never echoes a password. */
+  parseUrl(url: string): Target
+  /** The destination the target names, not yet connected (nothing connects before `prepare()`). */
+  open(target: Target, opts: DestinationOptions): Destination
+  /** The local database file, when the destination is one (`status` refuses to create it). */
+  localFile?(target: Target): string
+}
+
+/** What a parsed destination URL says: which dialect, a printable name without secrets, and the dialect's own fields. */
+export interface DestinationTarget {
+  kind: string
+  displayName: string
+}
+
+export interface DestinationOptions {
+  logger?: Logger
+  /**
+   * Test hook: runs inside `commitBatch`'s transaction after every write and before COMMIT.
+   * Throwing from it rolls the whole batch back (used to prove atomicity).
+   */
+  beforeCommit?: (batch: CommitBatch) => void | Promise<void>
+  /**
+   * Open for reading only (`okta-elt status`): never creates the database file or schema, runs no
+   * migrations, takes no lock, and the connection itself refuses writes (SQLite read-only handle,
+   * Postgres `default_transaction_read_only`, DuckDB `READ_ONLY` access). A destination that is not
+   * there is a `DestinationMissingError` (exit 2).
+   */
+  readOnly?: boolean
+}
+
+/**
+ * What one database supplies to the shared SQL destination (`sql-destination.ts`), one folder per
+ * database (`sqlite/`, `postgres/`, `duckdb/`), as kysely does dialects and dlt destinations. The
+ * shared parts (ledger, schema applier, committer, row reader) hold everything the databases have
+ * in common; a dialect only says how to connect, how each column type is declared, written and read
+ * back, how to perform a widening the schema layer decided, how to bulk-write a batch, and how to
+ * hold the one-writer lock.
+ */
+export interface SqlDialect {
+  readonly capabilities: DestinationCapabilities
+  readonly driver: SqlDriver
+  readonly types: SqlTypeMap
+  readonly widening: Widening
+  readonly bulk: BulkWriter
+  readonly lock: WriterLock
+}
+
+/** One statement inside the open transaction, on the connection that owns it. */
+export interface Tx {
+  exec(query: CompiledQuery): Promise<{ rows: Record<string, unknown>[]; affected: number }>
+}
+
+/** Connections, transactions and the metadata tables' migrations. */
+export interface SqlDriver {
+  /** Opens connections (throws `DestinationUnreachableError`), creates the schema if missing, runs migrations. */
+  open(): Promise<void>
+  /** Closes everything `open` opened; safe after a failed or partial `open`. */
+  close(): Promise<void>
+  /** Kysely for ad-hoc queries and for compiling raw `sql` fragments (see `Destination.db`). */
+  readonly kysely: Kysely<any>
+  /** Kysely over the metadata tables (schema-qualified where the database has schemas). */
+  readonly meta: Kysely<MetaDb>
+  /** Runs `fn` in one transaction on the writer connection: all or nothing. */
+  transaction<T>(fn: (tx: Tx) => Promise<T>): Promise<T>
+  /** Runs a read and returns its rows as arrays, in select-list order, exactly as the driver gives them. */
+  queryArrays(query: CompiledQuery): Promise<unknown[][]>
+  /** A data table, qualified as the database needs. */
+  tableRef(table: string): RawBuilder<unknown>
+  /**
+   * Throws when the database opened is no longer the one at its path (SQLite: the file deleted or
+   * replaced mid-run), so a load's outcome is never reported for rows nobody can read.
+   */
+  checkStillThere?(): void
+  /** One line for a driver error, with what the dialect can diagnose (SQLite: which file stopped being writable). */
+  describeError?(err: unknown): string
+}
+
+/** How each column type of the schema layer is declared, bound and read back in this database. */
+export interface SqlTypeMap {
+  /** The column type in DDL. `table`/`column` let a database special-case keys (SQLite's rowid alias). */
+  sqlType(type: ColumnType, table: TableDef, column: string): string
+  /** The select-list expression for a column in `readRows` (e.g. jsonb as its exact text). */
+  selectColumn(column: ColumnDef): RawBuilder<unknown>
+  /** A value as `queryArrays` returned it → its `RowBatch` encoding for the column type. */
+  decodeValue(type: ColumnType, value: unknown): RowValue
+  /** A timestamp parameter for the metadata tables. */
+  tsParam(d: Date): Date | string
+  /** A JSON parameter for the metadata tables (the cursor). */
+  jsonParam(value: unknown): unknown
+  /** A JSON value read from the metadata tables → the parsed value. */
+  readJson(value: unknown): unknown
+}
+
+/**
+ * How to perform a widening the schema layer decided (it decides whether `from` may become `to`;
+ * see type-lattice.ts): the statements that change the column, keeping every value.
+ */
+export interface Widening {
+  /** Empty when nothing needs rewriting (e.g. SQLite's affinities already hold the wider values). */
+  steps(table: LiveTable, column: string, from: ColumnType, to: ColumnType): RawBuilder<unknown>[]
+}
+
+/** The hot write path: each database's fastest bulk form. */
+export interface BulkWriter {
+  /** Writes one batch of rows in `mode` (see `CommitBatch.writes`) inside the open transaction. */
+  writeRows(tx: Tx, mode: WriteMode, table: LiveTable, rows: RowBatch, loadId: string): Promise<void>
+  /** Deletes the child rows of the given parents (per-parent replacement), inside the transaction. */
+  deleteChildren(tx: Tx, table: LiveTable, parentIds: readonly string[]): Promise<void>
+  /** Drops cached statements/shapes (on close). */
+  reset(): void
+}
+
+/**
+ * The one-writer lock, released by the database or the OS when the holder dies however it dies.
+ * Polling, waiting and the `_okta_elt_lock` row are shared (see `ledger.ts`, `sql-destination.ts`).
+ */
+export interface WriterLock {
+  tryLock(owner: string): Promise<boolean>
+  release(): Promise<void>
+  /** Extra facts the database knows about the holder, appended to the recorded holder row. */
+  describe?(recorded: string): Promise<string>
+}
+
+/** What the migrations need from a dialect: see migrations/context.ts. */
+export type { MigrationContext }

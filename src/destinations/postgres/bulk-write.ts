@@ -1,0 +1,157 @@
+import { Readable } from 'node:stream'
+import { pipeline } from 'node:stream/promises'
+import { sql } from 'kysely'
+import type pg from 'pg'
+import pgCopy from 'pg-copy-streams'
+import type { RowBatch } from '../../schema/types.ts'
+import type { WriteMode } from '../destination.ts'
+import type { BulkWriter, Tx } from '../dialect.ts'
+import { DestinationSchemaError } from '../errors.ts'
+import { qualify, quoteIdent } from '../identifiers.ts'
+import type { LiveTable } from '../live-schema.ts'
+import { lastPerKey } from '../last-per-key.ts'
+import { DELETED_AT, LOAD_ID, PARENT_ID, isManagedColumn } from '../system-columns.ts'
+import { conflictClause } from '../upsert-sql.ts'
+import { copyEncoder } from './copy-text.ts'
+import type { CopyEncoder } from './copy-text.ts'
+import type { PgTx, PostgresDriver } from './driver.ts'
+import { PG_TYPES } from './types.ts'
+
+const SHAPE_CACHE_LIMIT = 500
+/** Flush the COPY buffer to the socket every ~1 MiB: bounded memory, few write calls. */
+const COPY_CHUNK_CHARS = 1 << 20
+
+interface CopyShape {
+  staging: string
+  width: number
+  copySql: string
+  insertSql: string
+  idx: number[]
+  encode: CopyEncoder[]
+  /** Positions (in `idx`) of the primary key, for in-batch dedupe on merge. */
+  pkPos: number[]
+}
+
+/**
+ * Postgres' fast path: COPY FROM STDIN (text format) into a per-width TEMP staging table of `text`
+ * columns, then one cached `INSERT … SELECT casts … ON CONFLICT (pk) DO UPDATE` per batch. COPY is
+ * the fastest way to get rows into Postgres (measured ~69k rows/s for a 35-column user, vs ~15k for
+ * multi-row INSERT and ~24k for unnest arrays), but COPY cannot upsert; staging + one set-based
+ * merge keeps upsert semantics at ~45k rows/s. Both statements are built once per shape and cached,
+ * the staging table is `ON COMMIT DELETE ROWS` so it is empty for the next batch, and everything
+ * runs inside the batch's transaction, so the rows, the cursor and the load counters still commit
+ * or roll back together. The staging table is all `text` and the merge casts (`::bigint`,
+ * `::timestamptz`, `::jsonb`, …) so a widened column only changes the cached INSERT, never the
+ * staging table.
+ */
+export class PostgresBulkWriter implements BulkWriter {
+  readonly #driver: PostgresDriver
+  readonly #shapes = new Map<string, CopyShape>()
+  /** Staging tables that exist on each writer connection (committed creations only). */
+  #staging = new WeakMap<pg.Client, Set<string>>()
+  /** Staging tables filled in the open transaction (truncate before reuse), per transaction. */
+  readonly #used = new WeakMap<Tx, Set<string>>()
+
+  constructor(driver: PostgresDriver) {
+    this.#driver = driver
+  }
+
+  async writeRows(tx: Tx, mode: WriteMode, table: LiveTable, batch: RowBatch, loadId: string): Promise<void> {
+    const ptx = tx as PgTx
+    const shape = this.#shape(mode, table, batch.columns)
+    const client = ptx.client
+    let existing = this.#staging.get(client)
+    if (existing === undefined) this.#staging.set(client, (existing = new Set()))
+    let used = this.#used.get(tx)
+    if (used === undefined) this.#used.set(tx, (used = new Set()))
+
+    if (!existing.has(shape.staging) && !used.has(shape.staging)) {
+      const cols = Array.from({ length: shape.width }, (_, i) => `c${i + 1} text`).join(', ')
+      await client.query(`create temp table if not exists ${quoteIdent(shape.staging)} (${cols}) on commit delete rows`) // lands in pg_temp
+      const created = existing
+      ptx.afterCommit(() => created.add(shape.staging))
+    } else if (used.has(shape.staging)) {
+      await client.query(`truncate pg_temp.${quoteIdent(shape.staging)}`)
+    }
+    used.add(shape.staging)
+
+    const rows = mode !== 'append' && shape.pkPos.length > 0 ? lastPerKey(batch.rows, shape.pkPos.map((p) => shape.idx[p]!)) : batch.rows
+    const copy = client.query(pgCopy.from(shape.copySql))
+    await pipeline(Readable.from(copyChunks(rows, shape)), copy)
+    await client.query(shape.insertSql, mode === 'copy' ? [] : [loadId])
+  }
+
+  async deleteChildren(tx: Tx, table: LiveTable, parentIds: readonly string[]): Promise<void> {
+    const col = table.byName.get(PARENT_ID)
+    if (col === undefined) throw new DestinationSchemaError(`table ${table.def.name} has no ${PARENT_ID} column to replace children by`)
+    // One array parameter however many parents.
+    await tx.exec(
+      sql`delete from ${this.#driver.tableRef(table.def.name)} where ${sql.id(PARENT_ID)} = any(${[...parentIds]}::${sql.raw(PG_TYPES[col.type])}[])`.compile(this.#driver.kysely),
+    )
+  }
+
+  reset(): void {
+    this.#shapes.clear()
+    this.#staging = new WeakMap()
+  }
+
+  #shape(mode: WriteMode, table: LiveTable, columns: readonly string[]): CopyShape {
+    const key = `${table.version}\u0000${mode}\u0000${columns.join('\u0000')}`
+    let shape = this.#shapes.get(key)
+    if (shape !== undefined) return shape
+    const idx: number[] = []
+    const encode: CopyEncoder[] = []
+    const casts: string[] = []
+    for (const [i, name] of columns.entries()) {
+      if (mode !== 'copy' && isManagedColumn(name)) continue
+      const col = table.byName.get(name)
+      if (col === undefined) throw new DestinationSchemaError(`rows for ${table.def.name} carry column ${name}, which the table does not have`)
+      idx.push(i)
+      encode.push(copyEncoder(col.type))
+      const staged = `c${idx.length}`
+      casts.push(col.type === 'text' ? staged : `${staged}::${PG_TYPES[col.type]}`)
+    }
+    const names = idx.map((i) => columns[i]!)
+    const width = names.length
+    const staging = `_okta_elt_stage_${width}`
+    const target = (mode === 'copy' ? names : [...names, LOAD_ID, DELETED_AT]).map(quoteIdent).join(', ')
+    const selected = mode === 'copy' ? casts : [...casts, '$1::text', 'null']
+    const insertSql =
+      `insert into ${qualify(this.#driver.schema, table.def.name)} (${target}) ` +
+      `select ${selected.join(', ')} from pg_temp.${quoteIdent(staging)}` +
+      conflictClause(table.def, names, mode, 'excluded')
+    const pkPos = table.def.primaryKey.map((k) => names.indexOf(k))
+    shape = {
+      staging,
+      width,
+      copySql: `copy pg_temp.${quoteIdent(staging)} from stdin`,
+      insertSql,
+      idx,
+      encode,
+      pkPos: pkPos.includes(-1) ? [] : pkPos,
+    }
+    if (this.#shapes.size >= SHAPE_CACHE_LIMIT) this.#shapes.clear()
+    this.#shapes.set(key, shape)
+    return shape
+  }
+}
+
+/** COPY text lines, yielded in ~1 MiB strings. */
+function* copyChunks(rows: readonly (readonly unknown[])[], shape: CopyShape): Generator<string> {
+  const { idx, encode } = shape
+  const n = idx.length
+  let buf = ''
+  for (const row of rows) {
+    let line = ''
+    for (let j = 0; j < n; j++) {
+      if (j > 0) line += '\t'
+      line += encode[j]!((row[idx[j]!] ?? null) as never)
+    }
+    buf += line + '\n'
+    if (buf.length >= COPY_CHUNK_CHARS) {
+      yield buf
+      buf = ''
+    }
+  }
+  if (buf.length > 0) yield buf
+}

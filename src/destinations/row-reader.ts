@@ -1,0 +1,49 @@
+import { sql } from 'kysely'
+import type { RowValue } from '../schema/types.ts'
+import type { SqlDriver, SqlTypeMap } from './dialect.ts'
+import { DestinationSchemaError } from './errors.ts'
+import type { LiveTable } from './live-schema.ts'
+import { DELETED_AT } from './system-columns.ts'
+
+/**
+ * The read side a backfill copies from (and `status` counts with): a table's rows in primary-key
+ * order, encoded as `RowBatch` values so another destination can write them back with a `copy`
+ * write, whatever the two databases are.
+ */
+export class RowReader {
+  readonly #driver: SqlDriver
+  readonly #types: SqlTypeMap
+  readonly #displayName: string
+
+  constructor(parts: { driver: SqlDriver; types: SqlTypeMap; displayName: string }) {
+    this.#driver = parts.driver
+    this.#types = parts.types
+    this.#displayName = parts.displayName
+  }
+
+  async readRows(table: LiveTable | undefined, name: string, opts: { after?: RowValue[]; limit: number }): Promise<{ columns: string[]; rows: RowValue[][] }> {
+    if (table === undefined) throw new DestinationSchemaError(`table ${name} does not exist in ${this.#displayName}`)
+    const { columns, primaryKey } = table.def
+    if (primaryKey.length === 0) throw new DestinationSchemaError(`cannot page through ${name}: it has no primary key`)
+    const key = sql.join(primaryKey.map((k) => sql.id(k)))
+    // Keyset pagination: every page is an index range scan, however deep into the table.
+    const after = opts.after === undefined ? sql`` : sql`where (${key}) > (${sql.join(opts.after.map((v) => sql`${v}`))})`
+    const query = sql`select ${sql.join(columns.map((c) => this.#types.selectColumn(c)))} from ${this.#driver.tableRef(name)} ${after} order by ${key} limit ${sql.lit(Math.max(0, Math.trunc(opts.limit)))}`
+    const raw = await this.#driver.queryArrays(query.compile(this.#driver.kysely))
+    const types = columns.map((c) => c.type)
+    return { columns: columns.map((c) => c.name), rows: raw.map((r) => r.map((v, i) => this.#types.decodeValue(types[i]!, v))) }
+  }
+
+  /** Live rows and rows carrying `_deleted_at`, per table, sorted by name. */
+  async countRows(tables: ReadonlyMap<string, LiveTable>): Promise<{ table: string; rows: number; deleted: number }[]> {
+    const out: { table: string; rows: number; deleted: number }[] = []
+    for (const name of [...tables.keys()].sort()) {
+      const query = sql<{ total: number | string | bigint; deleted: number | string | bigint }>`select count(*) as total, count(${sql.id(DELETED_AT)}) as deleted from ${this.#driver.tableRef(name)}`
+      const { rows } = await query.execute(this.#driver.kysely)
+      const total = Number(rows[0]?.total ?? 0)
+      const deleted = Number(rows[0]?.deleted ?? 0)
+      out.push({ table: name, rows: total - deleted, deleted })
+    }
+    return out
+  }
+}
