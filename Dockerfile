@@ -6,12 +6,12 @@
 FROM node:24-slim AS deps
 WORKDIR /app
 COPY package.json package-lock.json ./
-# Runtime dependencies exactly as locked. --omit=optional leaves out the bundled Node 24 (the
-# `node` package, 120 MB), which is for hosts with an older node: this image is Node 24 already.
-# Without it no runtime dependency needs an install script (better-sqlite3 loads its prebuilt
-# binary), so --ignore-scripts holds whatever npm version the base image ships: the slim image has
-# no compiler for the node-gyp rebuild an older npm would try.
-RUN npm ci --omit=dev --omit=optional --ignore-scripts --no-audit --no-fund
+# Runtime dependencies exactly as locked, optional ones included: DuckDB's prebuilt binary is an
+# optional per-platform package. --ignore-scripts leaves out the bundled Node 24 all the same (the
+# `node` package fetches its 120 MB binary in an install script; this image is Node 24 already), and
+# no other runtime dependency needs a script (better-sqlite3 loads its prebuilt binary), whatever
+# npm version the base image ships: the slim image has no compiler for a node-gyp rebuild.
+RUN npm ci --omit=dev --ignore-scripts --no-audit --no-fund
 
 FROM node:24-slim
 ENV NODE_ENV=production

@@ -53,7 +53,7 @@ export async function runPipeline(options: RunOptions): Promise<RunSummary> {
       signal: options.signal,
       schemaChanges: [],
     }
-    const resources = await runResources(ctx)
+    const resources = withLostDestination(await runResources(ctx))
     await refreshViews(destination, logger)
     const finishedAt = new Date()
     const status = overallStatus(resources)
@@ -74,6 +74,18 @@ export async function runPipeline(options: RunOptions): Promise<RunSummary> {
     if (locked) await destination.unlock().catch(() => undefined)
     await destination.close().catch(() => undefined)
   }
+}
+
+/**
+ * A destination found gone mid-run (its file deleted or replaced) took every resource's rows with
+ * it, those that finished before it went too: none of them is reported as loaded.
+ */
+function withLostDestination(resources: ResourceSummary[]): ResourceSummary[] {
+  const gone = resources.find((r) => r.errorCode === 'ERR_DESTINATION_GONE')
+  if (gone === undefined) return resources
+  return resources.map((r) =>
+    r.status !== 'succeeded' ? r : { ...r, status: 'failed', error: `its rows went with the destination: ${gone.error ?? 'gone'}`, errorCode: 'ERR_DESTINATION_GONE', exitCode: 1 },
+  )
 }
 
 interface RunContext {

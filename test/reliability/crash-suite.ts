@@ -43,6 +43,9 @@ function hookPoints(kind: DestKind): [resource: string, batch: number][] {
     ['apps_assigned', 4],
     ['system_log', 1],
     ['system_log', 2],
+    // The access graph: a per-app child (narrowed like apps_assigned) and the role assignments.
+    ['app_groups', 1],
+    ['user_roles', 1],
   ]
   if (kind !== 'postgres') return all
   return all.filter(([r, b]) => b > 1 || r === 'groups' || r === 'apps')
