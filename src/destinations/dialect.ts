@@ -117,6 +117,19 @@ export interface SqlTypeMap {
 export interface Widening {
   /** Empty when nothing needs rewriting (e.g. SQLite's affinities already hold the wider values). */
   steps(table: LiveTable, column: string, from: ColumnType, to: ColumnType): RawBuilder<unknown>[]
+  /**
+   * Views over `table` (the contract's, or an analyst's own) that would make the widening fail
+   * (Postgres refuses to retype a column a view reads; SQLite's column rebuild breaks a view that
+   * names it): each with the statements that drop it and create it again, so the widening happens
+   * between them. Absent: this database's views never stand in the way (DuckDB binds them late).
+   */
+  dependentViews?(query: (q: RawBuilder<unknown>) => Promise<Record<string, unknown>[]>, table: LiveTable): Promise<DependentView[]>
+}
+
+export interface DependentView {
+  name: string
+  drop: RawBuilder<unknown>
+  create: RawBuilder<unknown>
 }
 
 /** The hot write path: each database's fastest bulk form. */

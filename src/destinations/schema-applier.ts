@@ -1,8 +1,9 @@
 import { sql } from 'kysely'
 import type { RawBuilder } from 'kysely'
 import type { ColumnDef, ColumnType, SchemaChange, TableDef } from '../schema/types.ts'
-import type { SqlDriver, SqlTypeMap, Tx, Widening } from './dialect.ts'
-import { DestinationSchemaError } from './errors.ts'
+import type { Logger } from '../util/log.ts'
+import type { DependentView, SqlDriver, SqlTypeMap, Tx, Widening } from './dialect.ts'
+import { DestinationSchemaError, driverReason } from './errors.ts'
 import { liveTable, SchemaWorkspace } from './live-schema.ts'
 import type { LiveTable } from './live-schema.ts'
 import { withSystemColumns } from './system-columns.ts'
@@ -20,13 +21,15 @@ export class SchemaApplier {
   readonly #types: SqlTypeMap
   readonly #widening: Widening
   readonly #displayName: string
+  readonly #logger: Logger | undefined
   #tables = new Map<string, LiveTable>()
 
-  constructor(parts: { driver: SqlDriver; types: SqlTypeMap; widening: Widening; displayName: string }) {
+  constructor(parts: { driver: SqlDriver; types: SqlTypeMap; widening: Widening; displayName: string; logger?: Logger }) {
     this.#driver = parts.driver
     this.#types = parts.types
     this.#widening = parts.widening
     this.#displayName = parts.displayName
+    this.#logger = parts.logger
   }
 
   /** The committed live schema. */
@@ -140,6 +143,24 @@ export class SchemaApplier {
     await this.#recordChange(tx, loadId, now, 'add_column', tableName, column.name, null, column.type)
   }
 
+  /**
+   * A view dropped for a widening, created again from its own definition. One that no longer fits
+   * the wider type (e.g. comparing a json column with a text literal) stays dropped: the load
+   * matters more; the contract's views are refreshed after the run, an analyst's is named here.
+   */
+  async #recreateView(tx: Tx, view: DependentView): Promise<void> {
+    const k = this.#driver.kysely
+    await tx.exec(sql`savepoint okta_elt_view`.compile(k))
+    try {
+      await tx.exec(view.create.compile(k))
+      await tx.exec(sql`release savepoint okta_elt_view`.compile(k))
+    } catch (err) {
+      await tx.exec(sql`rollback to savepoint okta_elt_view`.compile(k))
+      await tx.exec(sql`release savepoint okta_elt_view`.compile(k))
+      this.#logger?.({ level: 'warn', event: 'destination.view_dropped', msg: `${this.#displayName}: view ${view.name} reads a widened column and no longer fits it; it was dropped (${driverReason(err)})`, view: view.name })
+    }
+  }
+
   async #widen(tx: Tx, ws: SchemaWorkspace, table: LiveTable, current: ColumnDef, to: ColumnType, loadId: string, now: Date): Promise<void> {
     if (current.type === to) return
     if (!canWiden(current.type, to)) {
@@ -147,7 +168,12 @@ export class SchemaApplier {
       if (canWiden(to, current.type)) return
       throw new DestinationSchemaError(`cannot change ${table.def.name}.${current.name} from ${current.type} to ${to}`)
     }
-    for (const step of this.#widening.steps(table, current.name, current.type, to)) await tx.exec(step.compile(this.#driver.kysely))
+    const steps = this.#widening.steps(table, current.name, current.type, to)
+    const query = async (q: RawBuilder<unknown>): Promise<Record<string, unknown>[]> => (await tx.exec(q.compile(this.#driver.kysely))).rows
+    const views = steps.length > 0 && this.#widening.dependentViews ? await this.#widening.dependentViews(query, table) : []
+    for (const view of views) await tx.exec(view.drop.compile(this.#driver.kysely))
+    for (const step of steps) await tx.exec(step.compile(this.#driver.kysely))
+    for (const view of views) await this.#recreateView(tx, view)
     ws.setType(table.def.name, current.name, to)
     await tx.exec(
       this.#driver.meta

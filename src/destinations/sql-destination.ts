@@ -55,7 +55,7 @@ export class SqlDestination implements Destination {
     this.#readOnly = opts.readOnly ?? false
     const { driver, types, widening, bulk } = parts
     this.#ledger = new Ledger(() => driver.meta, types)
-    this.#schema = new SchemaApplier({ driver, types, widening, displayName })
+    this.#schema = new SchemaApplier({ driver, types, widening, displayName, logger: this.#logger })
     this.#committer = new Committer({
       driver,
       types,

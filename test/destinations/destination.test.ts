@@ -237,6 +237,31 @@ for (const dc of destinationCases()) {
       expect((await rows(d, sql`select count(*) as n from _okta_elt_schema_changes`))[0]!.n).toBe(2)
     })
 
+    it('widens a column a view reads (the contract views, or an analyst\'s own): the load succeeds and the view still answers', async () => {
+      const d = await fresh()
+      const table: TableDef = {
+        name: 'viewed',
+        primaryKey: ['id'],
+        columns: [{ name: 'id', path: ['id'], type: 'text' }, { name: 'n', path: ['n'], type: 'bigint' }, { name: 'status', path: ['status'], type: 'text' }, ...sys],
+      }
+      await d.commitBatch(commit({ schemaChanges: [{ kind: 'create_table', table }], writes: [{ mode: 'merge', rows: { table: 'viewed', columns: ['id', 'n', 'status'], rows: [['a', 1, 'ACTIVE']] } }] }))
+      await sql.raw('create view viewed_v as select id, n, status from viewed where _deleted_at is null').execute(d.db)
+      // One that no longer fits once status is json in Postgres (jsonb = 'ACTIVE' does not parse): dropped there, the load still succeeds.
+      await sql.raw(`create view viewed_active as select id from viewed where status = 'ACTIVE'`).execute(d.db)
+      await d.commitBatch(
+        commit({
+          loadId: 'load-2',
+          schemaChanges: [
+            { kind: 'widen_column', table: 'viewed', column: 'n', from: 'bigint', to: 'double' },
+            { kind: 'widen_column', table: 'viewed', column: 'status', from: 'text', to: 'json' },
+          ],
+          writes: [{ mode: 'merge', rows: { table: 'viewed', columns: ['id', 'n', 'status'], rows: [['b', 2.5, '{"code":"X"}']] } }],
+        }),
+      )
+      const got = await rows(d, sql`select id, n from viewed_v order by id`)
+      expect(got.map((r) => [r.id, Number(r.n)])).toEqual([['a', 1], ['b', 2.5]])
+    })
+
     it('widens columns along every lattice path, keeping existing values', async () => {
       const d = await fresh()
       const paths: [ColumnType, ColumnType, unknown][] = [

@@ -1,7 +1,7 @@
 import { sql } from 'kysely'
 import type { RawBuilder } from 'kysely'
 import type { ColumnType } from '../../schema/types.ts'
-import type { Widening } from '../dialect.ts'
+import type { DependentView, Widening } from '../dialect.ts'
 import type { LiveTable } from '../live-schema.ts'
 import { PG_TYPES } from './types.ts'
 
@@ -14,6 +14,22 @@ import { PG_TYPES } from './types.ts'
  */
 export function postgresWidening(schema: string): Widening {
   return {
+    /** Views reading the table, found through the rewrite rules that depend on it (any schema). */
+    async dependentViews(query, table: LiveTable): Promise<DependentView[]> {
+      const rows = await query(sql`
+        select distinct n.nspname as schema, c.relname as name, pg_get_viewdef(c.oid) as def
+        from pg_depend d
+        join pg_rewrite r on r.oid = d.objid
+        join pg_class c on c.oid = r.ev_class
+        join pg_namespace n on n.oid = c.relnamespace
+        where d.classid = 'pg_rewrite'::regclass and d.refobjid = ${sql.lit(`"${schema.replaceAll('"', '""')}"."${table.def.name.replaceAll('"', '""')}"`)}::regclass
+          and c.relkind = 'v' and c.oid <> d.refobjid`)
+      return (rows as { schema: string; name: string; def: string }[]).map((v) => ({
+        name: `${v.schema}.${v.name}`,
+        drop: sql`drop view ${sql.id(v.schema, v.name)}`,
+        create: sql`create view ${sql.id(v.schema, v.name)} as ${sql.raw(v.def)}`,
+      }))
+    },
     steps(table: LiveTable, column: string, from: ColumnType, to: ColumnType): RawBuilder<unknown>[] {
       const col = sql.id(column)
       let text: RawBuilder<unknown>

@@ -3,7 +3,7 @@ import type { RawBuilder } from 'kysely'
 import type Database from 'better-sqlite3'
 import { widenValue } from '../../schema/type-lattice.ts'
 import type { ColumnType, RowValue } from '../../schema/types.ts'
-import type { Widening } from '../dialect.ts'
+import type { DependentView, Widening } from '../dialect.ts'
 import { DestinationSchemaError } from '../errors.ts'
 import type { LiveTable } from '../live-schema.ts'
 import { affinity, sqliteTypes } from './types.ts'
@@ -20,6 +20,15 @@ const WIDEN_FUNCTION = 'okta_elt_widen'
  * filled with the converted values and the old one dropped.
  */
 export const sqliteWidening: Widening = {
+  /** Views whose stored SQL names the table (SQLite keeps each view as its CREATE text). */
+  async dependentViews(query, table: LiveTable): Promise<DependentView[]> {
+    const rows = await query(sql`select name, sql from sqlite_master where type = 'view'`)
+    const names = new RegExp(`(^|[^A-Za-z0-9_$])["\`\\[]?${table.def.name.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}["\`\\]]?($|[^A-Za-z0-9_$])`, 'i')
+    return (rows as { name: string; sql: string }[])
+      .filter((v) => names.test(v.sql))
+      .map((v) => ({ name: v.name, drop: sql`drop view ${sql.id(v.name)}`, create: sql.raw(v.sql) }))
+  },
+
   steps(table: LiveTable, column: string, from: ColumnType, to: ColumnType): RawBuilder<unknown>[] {
     const ref = sql.id(table.def.name)
     const col = sql.id(column)
