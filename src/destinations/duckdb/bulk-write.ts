@@ -6,7 +6,8 @@ import { DestinationSchemaError } from '../errors.ts'
 import { qualify, quoteIdent } from '../identifiers.ts'
 import { lastPerKey } from '../last-per-key.ts'
 import type { LiveTable } from '../live-schema.ts'
-import { DELETED_AT, LOAD_ID, PARENT_ID, isManagedColumn } from '../system-columns.ts'
+import { DELETED_AT, LOAD_ID, PARENT_ID } from '../system-columns.ts'
+import { stagedColumns } from '../staged-columns.ts'
 import { conflictClause } from '../upsert-sql.ts'
 import type { DuckdbDriver, DuckdbTx } from './driver.ts'
 import { DUCKDB_TYPES } from './types.ts'
@@ -88,19 +89,10 @@ export class DuckdbBulkWriter implements BulkWriter {
     const key = `${table.version}\u0000${mode}\u0000${columns.join('\u0000')}`
     let shape = this.#shapes.get(key)
     if (shape !== undefined) return shape
-    const idx: number[] = []
-    const encode: Encoder[] = []
-    const casts: string[] = []
-    for (const [i, name] of columns.entries()) {
-      if (mode !== 'copy' && isManagedColumn(name)) continue
-      const col = table.byName.get(name)
-      if (col === undefined) throw new DestinationSchemaError(`rows for ${table.def.name} carry column ${name}, which the table does not have`)
-      idx.push(i)
-      encode.push(encoder(col.type))
-      const staged = `c${idx.length}`
-      casts.push(col.type === 'text' ? staged : `cast(${staged} as ${DUCKDB_TYPES[col.type]})`)
-    }
-    const names = idx.map((i) => columns[i]!)
+    const { names, idx, encode, casts } = stagedColumns(mode, table, columns, {
+      encoder: encoder,
+      cast: (staged, type) => `cast(${staged} as ${DUCKDB_TYPES[type]})`,
+    })
     const width = names.length
     const staging = `_okta_elt_stage_${width}`
     const stage = `temp.main.${quoteIdent(staging)}`

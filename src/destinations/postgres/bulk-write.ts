@@ -10,7 +10,8 @@ import { DestinationSchemaError } from '../errors.ts'
 import { qualify, quoteIdent } from '../identifiers.ts'
 import type { LiveTable } from '../live-schema.ts'
 import { lastPerKey } from '../last-per-key.ts'
-import { DELETED_AT, LOAD_ID, PARENT_ID, isManagedColumn } from '../system-columns.ts'
+import { DELETED_AT, LOAD_ID, PARENT_ID } from '../system-columns.ts'
+import { stagedColumns } from '../staged-columns.ts'
 import { conflictClause } from '../upsert-sql.ts'
 import { copyEncoder } from './copy-text.ts'
 import type { CopyEncoder } from './copy-text.ts'
@@ -99,19 +100,10 @@ export class PostgresBulkWriter implements BulkWriter {
     const key = `${table.version}\u0000${mode}\u0000${columns.join('\u0000')}`
     let shape = this.#shapes.get(key)
     if (shape !== undefined) return shape
-    const idx: number[] = []
-    const encode: CopyEncoder[] = []
-    const casts: string[] = []
-    for (const [i, name] of columns.entries()) {
-      if (mode !== 'copy' && isManagedColumn(name)) continue
-      const col = table.byName.get(name)
-      if (col === undefined) throw new DestinationSchemaError(`rows for ${table.def.name} carry column ${name}, which the table does not have`)
-      idx.push(i)
-      encode.push(copyEncoder(col.type))
-      const staged = `c${idx.length}`
-      casts.push(col.type === 'text' ? staged : `${staged}::${PG_TYPES[col.type]}`)
-    }
-    const names = idx.map((i) => columns[i]!)
+    const { names, idx, encode, casts } = stagedColumns(mode, table, columns, {
+      encoder: copyEncoder,
+      cast: (staged, type) => `${staged}::${PG_TYPES[type]}`,
+    })
     const width = names.length
     const staging = `_okta_elt_stage_${width}`
     const target = (mode === 'copy' ? names : [...names, LOAD_ID, DELETED_AT]).map(quoteIdent).join(', ')
