@@ -1,6 +1,6 @@
 import { z } from 'zod'
 import { OKTA_CLIENT_LIMITS as L } from '../okta/defaults.ts'
-import { RESOURCE_NAMES } from '../resources/types.ts'
+import { HISTORY_CAPABLE, RESOURCE_NAMES } from '../resources/types.ts'
 
 /**
  * The shape of `pipeline.config.json`, as written by users (before defaults, env overrides and
@@ -50,6 +50,8 @@ export const configFileSchema = z.strictObject({
     .optional(),
   destination: z.string().min(1).optional(),
   resources: z.array(z.enum(RESOURCE_NAMES)).min(1).optional(),
+  // Tables that keep a <table>_history twin; [] for none.
+  history: z.array(z.enum(HISTORY_CAPABLE as [string, ...string[]])).optional(),
   systemLog: z
     .strictObject({
       startDaysAgo: z.number().gt(0).lte(3650).optional(),
@@ -83,7 +85,7 @@ export const LITERAL_SECRET_KEYS: Record<string, string> = {
 
 /** Every key path the schema knows, for "did you mean" suggestions. */
 export const KNOWN_KEYS: Record<string, string[]> = {
-  '': ['okta', 'destination', 'resources', 'systemLog', 'extract', 'load', 'lockWaitSeconds'],
+  '': ['okta', 'destination', 'resources', 'history', 'systemLog', 'extract', 'load', 'lockWaitSeconds'],
   okta: ['orgUrl', 'auth', 'rateLimitShare', 'maxInFlight', 'requestTimeoutMs', 'maxRetries', 'maxWaitSeconds'],
   'okta.auth': ['type', 'tokenEnv', 'tokenFile', 'clientId', 'privateKeyEnv', 'privateKeyFile', 'keyId', 'scopes', 'dpop'],
   systemLog: ['startDaysAgo'],

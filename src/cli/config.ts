@@ -6,7 +6,7 @@ import type { OktaAuth, PipelineConfig } from '../pipeline/types.ts'
 import { DEFAULT_MAX_BATCH_ROWS, DEFAULT_OKTA_SETTINGS } from '../pipeline/defaults.ts'
 import { DEFAULT_EXTRACT_OPTIONS } from '../resources/options.ts'
 import { scopesFor } from '../resources/index.ts'
-import { DEFAULT_RESOURCES, RESOURCE_NAMES, type ResourceName } from '../resources/types.ts'
+import { DEFAULT_HISTORY, DEFAULT_RESOURCES, RESOURCE_NAMES, type ResourceName } from '../resources/types.ts'
 import { UsageError } from '../util/errors.ts'
 import { configFileSchema, KNOWN_KEYS, LITERAL_SECRET_KEYS, type ConfigFile } from './config-schema.ts'
 import { formatIssue } from './config-issues.ts'
@@ -297,6 +297,7 @@ export async function buildPipelineConfig(parsed: ParsedConfig, env: Env, overri
     },
     destination,
     resources,
+    history: [...new Set(file.history ?? DEFAULT_HISTORY)],
     extract: {
       lookbackMs: Math.round((file.extract?.lookbackMinutes ?? DEFAULTS.lookbackMinutes) * minutes),
       systemLogStartMs: Math.round((file.systemLog?.startDaysAgo ?? DEFAULTS.systemLogStartDays) * days),

@@ -4,6 +4,7 @@ import type { Logger } from '../util/log.ts'
 import type { CommitBatch } from './destination.ts'
 import type { BulkWriter, DestinationOptions, SqlDriver, SqlTypeMap, Tx } from './dialect.ts'
 import { DestinationSchemaError, DestinationWriteError, driverReason } from './errors.ts'
+import type { HistoryWriter } from './history-writer.ts'
 import type { Ledger } from './ledger.ts'
 import type { LiveTable } from './live-schema.ts'
 import { describeChange, requireTable } from './schema-applier.ts'
@@ -15,7 +16,7 @@ const KEYS_PER_STATEMENT = 500
 
 /**
  * The commit: one transaction holding a batch's schema changes, row writes (the dialect's bulk
- * path), deletions, sweeps, cursor state and the load's running counts, in that order. All or
+ * path), deletions, sweeps, the history tables, cursor state and the load's running counts, in that order. All or
  * nothing: a crash or error at any point leaves the destination as it was before the batch, so the
  * next run resumes from the cursor that was committed with the rows.
  */
@@ -25,6 +26,7 @@ export class Committer {
   readonly #bulk: BulkWriter
   readonly #schema: SchemaApplier
   readonly #ledger: Ledger
+  readonly #history: HistoryWriter
   readonly #displayName: string
   readonly #logger: Logger
   readonly #beforeCommit: DestinationOptions['beforeCommit']
@@ -35,6 +37,7 @@ export class Committer {
     bulk: BulkWriter
     schema: SchemaApplier
     ledger: Ledger
+    history: HistoryWriter
     displayName: string
     logger: Logger
     beforeCommit: DestinationOptions['beforeCommit']
@@ -44,6 +47,7 @@ export class Committer {
     this.#bulk = parts.bulk
     this.#schema = parts.schema
     this.#ledger = parts.ledger
+    this.#history = parts.history
     this.#displayName = parts.displayName
     this.#logger = parts.logger
     this.#beforeCommit = parts.beforeCommit
@@ -64,6 +68,7 @@ export class Committer {
         }
         for (const del of batch.deletes) await this.#markDeleted(tx, table(del.table), del.keys, now)
         for (const sweep of batch.sweeps) await this.#sweep(tx, table(sweep.table), sweep.where, batch.loadId, now)
+        await this.#history.sync(tx, ws, batch, now)
         for (const s of batch.state) await this.#ledger.writeState(tx, s, batch.loadId, now)
         await this.#ledger.addCounts(tx, batch.loadId, batch.counts.rows)
         await this.#beforeCommit?.(batch)

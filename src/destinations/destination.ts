@@ -58,6 +58,9 @@ export interface Destination {
   /** Sets the final status of a load (`succeeded` | `failed` | `interrupted`). */
   finishLoad(result: LoadResult): Promise<void>
 
+  /** When the newest succeeded load of `resource` started, if there is one (where a history window begins). */
+  lastSucceededStart(resource: string): Promise<Date | undefined>
+
   /** Recent loads, newest first. */
   readLoads(opts?: { limit?: number }): Promise<LoadRecord[]>
 
@@ -97,17 +100,49 @@ export interface CommitBatch {
    *    from another destination).
    */
   writes: { mode: WriteMode; rows: RowBatch }[]
-  /** Rows known gone: set `_deleted_at` (if not already set). Keys are primary-key values in PK column order. */
-  deletes: { table: string; keys: (string | number)[][] }[]
+  /**
+   * Rows known gone: set `_deleted_at` (if not already set). Keys are primary-key values in PK
+   * column order; `times`, aligned with them, when each went (the System Log event's `published`),
+   * for the history tables.
+   */
+  deletes: { table: string; keys: (string | number)[][]; times?: (string | undefined)[] }[]
   /**
    * Mark as deleted every live row in scope that this load did not write (`_load_id` ≠ loadId):
    * per-parent replacement (group_users of one group) or a full-refresh reconcile (whole table).
+   * `at`: when the rows went, if an event said so (a deleted group's memberships).
    */
-  sweeps: { table: string; where?: { column: string; value: string } }[]
+  sweeps: { table: string; where?: { column: string; value: string }; at?: string }[]
   /** Cursor state written with the rows. */
   state: StateWrite[]
   /** Counts of this batch, added to the load's running totals. */
   counts: { rows: number }
+  /** The history tables' part of the commit (absent: none is kept, as in a backfill copy). */
+  history?: CommitHistory
+}
+
+/**
+ * What the commit needs to keep `<table>_history` in step (PRODUCT.md, History; see
+ * history-writer.ts). Times are ISO-8601.
+ */
+export interface CommitHistory {
+  /** The start of the load: the time of a change nothing more precise explains. */
+  loadStartedAt: Date
+  /** Every table that keeps history (whichever this commit touches is synced). */
+  tables: HistoryTableSpec[]
+  /** Tables whose history table this commit creates: an interval opens for every live row. */
+  created: string[]
+  /** System Log events timing the changes of the keys this commit touches (one-part key on a two-part table: every row of that first part). */
+  events: { table: string; kind: 'open' | 'close'; key: string[]; at: string }[]
+  /** Intervals the System Log shows that began and ended before this load (kept where they overlap nothing known). */
+  past: { table: string; key: string[]; from: string; to: string; source: 'system_log' | 'log_horizon' }[]
+}
+
+export interface HistoryTableSpec {
+  table: string
+  /** The column holding the record's own change time (`last_updated`), when it has one. */
+  changedAt?: string
+  /** Columns whose changes are not a new version. */
+  untracked: string[]
 }
 
 export type WriteMode = 'merge' | 'append' | 'copy'

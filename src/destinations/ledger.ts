@@ -83,6 +83,19 @@ export class Ledger {
     }))
   }
 
+  /** When the newest succeeded load of `resource` started (the history window's start), if there is one. */
+  async lastSucceededStart(resource: string): Promise<Date | undefined> {
+    const row = await this.#meta()
+      .selectFrom('_okta_elt_loads')
+      .select('started_at')
+      .where('resource', '=', resource)
+      .where('status', '=', 'succeeded')
+      .orderBy('started_at', 'desc')
+      .limit(1)
+      .executeTakeFirst()
+    return row === undefined ? undefined : toDate(row.started_at)
+  }
+
   /** Load records copied from another destination; existing load ids are left alone. */
   async importLoads(loads: readonly LoadRecord[]): Promise<void> {
     for (let i = 0; i < loads.length; i += ROWS_PER_STATEMENT) {

@@ -57,4 +57,12 @@ export interface MetaDb {
     host: string
     acquired_at: Timestamp
   }
+  _okta_elt_history_stage: {
+    kind: string
+    k1: string
+    k2: string
+    at_time: Timestamp | null
+    until_time: Timestamp | null
+    source: string | null
+  }
 }

@@ -8,6 +8,7 @@ import { migration as loads } from '../../migrations/0001-loads.ts'
 import { migration as state } from '../../migrations/0002-state.ts'
 import { migration as columns } from '../../migrations/0003-columns.ts'
 import { migration as lock } from '../../migrations/0004-lock.ts'
+import { migration as historyStage } from '../../migrations/0005-history-stage.ts'
 
 /**
  * Never rename these: the Migrator finds what already ran through them (kysely's own warning).
@@ -32,6 +33,7 @@ export class StaticMigrationProvider implements MigrationProvider {
       '0002-state': state(this.#ctx),
       '0003-columns': columns(this.#ctx),
       '0004-lock': lock(this.#ctx),
+      '0005-history-stage': historyStage(this.#ctx),
     }
   }
 }

@@ -9,6 +9,7 @@ import type { CommitBatch, Destination, DestinationCapabilities, LoadRecord, Loa
 import type { DestinationOptions, SqlDialect } from './dialect.ts'
 import { Committer } from './committer.ts'
 import { DestinationLockedError, DestinationWriteError, driverReason, setupFailure } from './errors.ts'
+import { HistoryWriter } from './history-writer.ts'
 import { Ledger } from './ledger.ts'
 import { Mutex } from './mutex.ts'
 import type { DestinationKind } from './registry.ts'
@@ -62,6 +63,7 @@ export class SqlDestination implements Destination {
       bulk,
       schema: this.#schema,
       ledger: this.#ledger,
+      history: new HistoryWriter({ driver, types }),
       displayName,
       logger: this.#logger,
       beforeCommit: opts.beforeCommit,
@@ -210,6 +212,10 @@ export class SqlDestination implements Destination {
 
   readLoads(opts: { limit?: number } = {}): Promise<LoadRecord[]> {
     return this.#ready(() => this.#ledger.readLoads(opts.limit ?? 50))
+  }
+
+  lastSucceededStart(resource: string): Promise<Date | undefined> {
+    return this.#ready(() => this.#ledger.lastSucceededStart(resource))
   }
 
   readRows(table: string, opts: { after?: RowValue[]; limit: number }): Promise<{ columns: string[]; rows: RowValue[][] }> {

@@ -1,6 +1,6 @@
 import { OKTA_CLIENT_DEFAULTS } from '../okta/defaults.ts'
 import { DEFAULT_EXTRACT_OPTIONS } from '../resources/options.ts'
-import { DEFAULT_RESOURCES } from '../resources/types.ts'
+import { DEFAULT_HISTORY, DEFAULT_RESOURCES } from '../resources/types.ts'
 import type { OktaAuth, OktaConfig, PipelineConfig } from './types.ts'
 
 /** Defaults of the Okta client settings a config may set: the client's own (src/okta/defaults.ts). */
@@ -21,6 +21,7 @@ export function defaultPipelineConfig(args: { orgUrl: string; auth: OktaAuth; de
     okta: { orgUrl: args.orgUrl, auth: args.auth, ...DEFAULT_OKTA_SETTINGS },
     destination: args.destination,
     resources: [...DEFAULT_RESOURCES],
+    history: [...DEFAULT_HISTORY],
     extract: { ...DEFAULT_EXTRACT_OPTIONS },
     lockWaitMs: 0,
     maxBatchRows: DEFAULT_MAX_BATCH_ROWS,

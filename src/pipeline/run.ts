@@ -4,8 +4,12 @@ import type { Destination } from '../destinations/destination.ts'
 import { openDestination } from '../destinations/index.ts'
 import { OktaHttpClient } from '../okta/index.ts'
 import type { OktaClient } from '../okta/types.ts'
+import { readHistoryWindow } from '../history/window.ts'
+import type { PastInterval } from '../history/timeline.ts'
 import { RESOURCES } from '../resources/index.ts'
+import { RESOURCE_NAMES } from '../resources/types.ts'
 import type { ExtractBatch, ExtractOptions, ResourceDefinition, ResourceName } from '../resources/types.ts'
+import { historyTableName, historyTwin } from '../schema/history-twin.ts'
 import { Normalizer } from '../schema/index.ts'
 import type { SchemaChange, TableDef } from '../schema/types.ts'
 import { describeError, OktaEltError } from '../util/errors.ts'
@@ -16,6 +20,7 @@ import { ParentFailedError } from './parent-failed-error.ts'
 import { timePositionOf } from './progress-position.ts'
 import { testHooksFromEnv } from './test-hooks.ts'
 import { toCommitBatch } from './to-commit-batch.ts'
+import type { LoadHistory } from './to-commit-history.ts'
 import { refreshViews } from './views.ts'
 import type { ResourceSummary, RunOptions, RunStatus, RunSummary } from './types.ts'
 
@@ -29,7 +34,8 @@ export async function runPipeline(options: RunOptions): Promise<RunSummary> {
   const { config } = options
   const logger = options.logger ?? silentLogger
   const runId = randomUUID()
-  const startedAt = new Date()
+  const now = options.clock ?? (() => new Date())
+  const startedAt = now()
 
   // testHooksFromEnv(): {} unless the reliability suite set OKTA_ELT_TEST_KILL_AT (see test-hooks.ts).
   const destination = openDestination(config.destination, { logger, ...testHooksFromEnv() })
@@ -52,10 +58,12 @@ export async function runPipeline(options: RunOptions): Promise<RunSummary> {
       maxBatchRows: config.maxBatchRows,
       signal: options.signal,
       schemaChanges: [],
+      now,
+      history: RESOURCE_NAMES.filter((r) => config.history.includes(RESOURCES[r].table.table)),
     }
     const resources = withLostDestination(await runResources(ctx))
     await refreshViews(destination, logger)
-    const finishedAt = new Date()
+    const finishedAt = now()
     const status = overallStatus(resources)
     return {
       runId,
@@ -88,6 +96,9 @@ function withLostDestination(resources: ResourceSummary[]): ResourceSummary[] {
   )
 }
 
+/** Every resource table's history twin, whether or not it keeps history now. */
+const HISTORY_TABLES: ReadonlySet<string> = new Set(RESOURCE_NAMES.map((r) => historyTableName(RESOURCES[r].table.table)))
+
 interface RunContext {
   runId: string
   destination: Destination
@@ -106,6 +117,10 @@ interface RunContext {
   signal: AbortSignal | undefined
   /** Schema changes that committed during this run, in commit order. */
   schemaChanges: SchemaChange[]
+  /** Resources whose tables keep history (the config's `history`). */
+  history: readonly ResourceName[]
+  /** The clock loads are started and windowed by (RunOptions.clock). */
+  now: () => Date
 }
 
 /** Starts every selected resource at once; each waits for the selected resources it runs after. */
@@ -138,15 +153,18 @@ async function runResource(ctx: RunContext, def: ResourceDefinition, blocked?: P
   if (ctx.signal?.aborted) return { ...summary, status: 'skipped' }
 
   const client = countingClient(ctx.client)
-  await ctx.destination.startLoad({ loadId, runId: ctx.runId, resource: def.name, startedAt: new Date() })
+  const loadStartedAt = ctx.now()
+  await ctx.destination.startLoad({ loadId, runId: ctx.runId, resource: def.name, startedAt: loadStartedAt })
   ctx.logger({ level: 'info', event: 'load.start', msg: `${def.name}: started`, resource: def.name, loadId })
   try {
     if (blocked !== undefined) throw blocked
     const normalizer = new Normalizer({
-      tables: [...ctx.tables.values()],
+      // History tables follow their table's shape (noteHistoryTables); records never land in them.
+      tables: [...ctx.tables.values()].filter((t) => !HISTORY_TABLES.has(t.name)),
       maxIdentifierBytes: ctx.destination.capabilities.maxIdentifierBytes,
       maxColumns: ctx.destination.capabilities.maxColumns,
     })
+    const history = await loadHistory(ctx, def, client, loadStartedAt)
     const state = await ctx.destination.readState(def.name)
     const batches = def.extract({
       client,
@@ -154,12 +172,12 @@ async function runResource(ctx: RunContext, def: ResourceDefinition, blocked?: P
       fullRefresh: ctx.fullRefresh,
       selected: ctx.selected,
       options: ctx.extract,
-      now: () => new Date(),
+      now: ctx.now,
       logger: ctx.logger,
       signal: ctx.signal,
     })
     for await (const group of mergeWhileBusy(batches, (b) => Math.max(1, b.records.length), ctx.maxBatchRows)) {
-      summary.rows += await commitGroup(ctx, def, loadId, normalizer, group)
+      summary.rows += await commitGroup(ctx, def, loadId, normalizer, group, history)
       summary.batches += 1
       const position = timePositionOf(def, group)
       ctx.logger({
@@ -178,6 +196,8 @@ async function runResource(ctx: RunContext, def: ResourceDefinition, blocked?: P
       if (ctx.signal?.aborted) break
     }
     if (ctx.signal?.aborted) summary.status = 'interrupted'
+    // Last, once every row is in: the intervals the log shows began and ended before this load.
+    else if (history?.timeline !== undefined) await commitPastIntervals(ctx, def, loadId, history, history.timeline.pastIntervals())
   } catch (err) {
     if (ctx.signal?.aborted) {
       summary.status = 'interrupted'
@@ -190,7 +210,7 @@ async function runResource(ctx: RunContext, def: ResourceDefinition, blocked?: P
   summary.waitMs = client.waitMs()
   const finish = summary.status === 'skipped' ? 'interrupted' : summary.status
   await ctx.destination
-    .finishLoad({ loadId, status: finish, finishedAt: new Date(), ...(summary.error ? { error: summary.error } : {}) })
+    .finishLoad({ loadId, status: finish, finishedAt: ctx.now(), ...(summary.error ? { error: summary.error } : {}) })
     .catch((err: unknown) => {
       // The destination itself failed (e.g. connection dropped): the load row stays `running`
       // until the next run takes the lock and closes it as abandoned; committed data is intact.
@@ -208,23 +228,87 @@ async function runResource(ctx: RunContext, def: ResourceDefinition, blocked?: P
  * One commit: the pages of `group` normalized together, with their cursor writes, deletes and
  * sweeps, in one destination transaction. Returns the rows committed.
  */
-async function commitGroup(ctx: RunContext, def: ResourceDefinition, loadId: string, normalizer: Normalizer, group: readonly ExtractBatch[]): Promise<number> {
+async function commitGroup(
+  ctx: RunContext,
+  def: ResourceDefinition,
+  loadId: string,
+  normalizer: Normalizer,
+  group: readonly ExtractBatch[],
+  history: LoadHistory | undefined,
+): Promise<number> {
   const records = group.length === 1 ? group[0]!.records : group.flatMap((b) => b.records)
   const declared = group.flatMap((b) => b.declaredColumns ?? [])
   const hints = declared.length > 0 ? { ...def.table, declaredColumns: [...(def.table.declaredColumns ?? []), ...declared] } : def.table
   const normalized = normalizer.normalize(hints, records)
   const ownTables = normalizer.tables()
-  await ctx.destination.commitBatch(
-    toCommitBatch({ loadId, resource: def, batches: group, normalized, tables: [...ctx.tables.values(), ...ownTables], registry: RESOURCES }),
-  )
+  const batch = toCommitBatch({
+    loadId,
+    resource: def,
+    batches: group,
+    normalized,
+    tables: [...ctx.tables.values(), ...ownTables],
+    registry: RESOURCES,
+    ...(history === undefined ? {} : { history: { load: history, committed: new Set(ctx.tables.keys()) } }),
+  })
+  await ctx.destination.commitBatch(batch)
   // Only now, committed, do the new shapes become visible to the other resources.
   for (const change of normalized.changes) {
     const name = change.kind === 'create_table' ? change.table.name : change.table
     const table = ownTables.find((t) => t.name === name)
     if (table) ctx.tables.set(name, table)
   }
-  ctx.schemaChanges.push(...normalized.changes)
+  noteHistoryTables(ctx, batch.schemaChanges)
+  ctx.schemaChanges.push(...batch.schemaChanges)
   return records.length
+}
+
+/**
+ * What a load of `def` knows about history before its first commit: which resources keep it, its
+ * start, and (for a resource whose changes System Log events time, with the log selected) the
+ * events of its window. Undefined when no table keeps history.
+ */
+async function loadHistory(ctx: RunContext, def: ResourceDefinition, client: OktaClient, loadStartedAt: Date): Promise<LoadHistory | undefined> {
+  if (ctx.history.length === 0) return undefined
+  const events = def.history?.events
+  if (events === undefined || !ctx.history.includes(def.name) || !ctx.selected.includes('system_log')) return { tracked: ctx.history, loadStartedAt }
+  const timeline = await readHistoryWindow({
+    client,
+    resource: def.name,
+    events,
+    lastSucceededStart: ctx.fullRefresh ? undefined : await ctx.destination.lastSucceededStart(def.name),
+    loadStartedAt,
+    lookbackMs: ctx.extract.lookbackMs,
+    logStartMs: ctx.extract.systemLogStartMs,
+    logger: ctx.logger,
+    ...(ctx.signal ? { signal: ctx.signal } : {}),
+  })
+  return { tracked: ctx.history, loadStartedAt, timeline }
+}
+
+/** One more commit, with no rows: the intervals the log shows that began and ended before this load. */
+async function commitPastIntervals(ctx: RunContext, def: ResourceDefinition, loadId: string, history: LoadHistory, past: PastInterval[]): Promise<void> {
+  if (past.length === 0 || !ctx.tables.has(historyTableName(def.table.table))) return
+  await ctx.destination.commitBatch(
+    toCommitBatch({
+      loadId,
+      resource: def,
+      batches: [],
+      normalized: { changes: [], batches: [] },
+      tables: [...ctx.tables.values()],
+      registry: RESOURCES,
+      history: { load: history, committed: new Set(ctx.tables.keys()), past },
+    }),
+  )
+}
+
+/** History tables created or changed by a commit: their shape follows their table's, now committed. */
+function noteHistoryTables(ctx: RunContext, changes: readonly SchemaChange[]): void {
+  for (const change of changes) {
+    const name = change.kind === 'create_table' ? change.table.name : change.table
+    const base = ctx.history.map((r) => RESOURCES[r].table.table).find((t) => historyTableName(t) === name)
+    const table = base === undefined ? undefined : ctx.tables.get(base)
+    if (table !== undefined) ctx.tables.set(name, historyTwin(table))
+  }
 }
 
 /** The summary fields of a failed resource: one line, stable code, Okta's errorCode, exit code. */

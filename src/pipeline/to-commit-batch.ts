@@ -2,6 +2,8 @@ import type { CommitBatch } from '../destinations/destination.ts'
 import type { ExtractBatch, ResourceDefinition, ResourceName } from '../resources/types.ts'
 import type { SchemaChange, TableDef } from '../schema/types.ts'
 import type { RowBatch } from '../schema/types.ts'
+import type { PastInterval } from '../history/timeline.ts'
+import { toCommitHistory, type LoadHistory } from './to-commit-history.ts'
 
 /**
  * Translates extracted batches (resource vocabulary: records, resource names, record paths) into
@@ -19,6 +21,8 @@ export function toCommitBatch(args: {
   /** The schema after normalization (to resolve sweep/delete targets). */
   tables: readonly TableDef[]
   registry: Readonly<Record<ResourceName, ResourceDefinition>>
+  /** History: what the load knows, the tables committed before this commit, and (last commit only) the intervals the log shows. */
+  history?: { load: LoadHistory; committed: ReadonlySet<string>; past?: readonly PastInterval[] }
 }): CommitBatch {
   const { loadId, resource, batches, normalized, tables, registry } = args
   const rootTable = resource.table.table
@@ -29,7 +33,7 @@ export function toCommitBatch(args: {
   for (const d of batches.flatMap((b) => b.deletes ?? [])) {
     const table = registry[d.resource].table.table
     // Nothing to mark when the table has never been loaded.
-    if (known.has(table) && d.keys.length > 0) deletes.push({ table, keys: d.keys })
+    if (known.has(table) && d.keys.length > 0) deletes.push({ table, keys: d.keys, ...(d.times === undefined ? {} : { times: d.times }) })
   }
 
   const sweeps: CommitBatch['sweeps'] = []
@@ -55,14 +59,20 @@ export function toCommitBatch(args: {
       const table = by && known.get(dependant.table.table)
       if (!by || !table) continue
       const column = table.columns.find((c) => samePath(c.path, by.keyPath))
-      if (column) sweeps.push({ table: table.name, where: { column: column.name, value: cascade.id } })
+      if (column) sweeps.push({ table: table.name, where: { column: column.name, value: cascade.id }, ...(cascade.at === undefined ? {} : { at: cascade.at }) })
     }
   }
+
+  const history =
+    args.history === undefined
+      ? undefined
+      : toCommitHistory({ resource, batches, changes: normalized.changes, tables: known, committed: args.history.committed, registry, load: args.history.load, ...(args.history.past ? { past: args.history.past } : {}) })
 
   return {
     loadId,
     resource: resource.name,
-    schemaChanges: normalized.changes,
+    // A history table's changes follow its table's (it is created from, and widened like, that table).
+    schemaChanges: history === undefined ? normalized.changes : [...normalized.changes, ...history.changes],
     writes: normalized.batches.map((rows) => ({
       // Child tables are always replaced per parent (merge + replaceChildrenOf); only the root
       // table follows the resource's disposition (System Log: append, dedupe by uuid).
@@ -73,6 +83,7 @@ export function toCommitBatch(args: {
     sweeps,
     state: batches.flatMap((b) => b.state),
     counts: { rows: batches.reduce((n, b) => n + b.records.length, 0) },
+    ...(history === undefined ? {} : { history: history.history }),
   }
 }
 

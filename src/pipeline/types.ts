@@ -12,6 +12,8 @@ export interface PipelineConfig {
   /** Destination URL: `sqlite:PATH` or `postgres://…[?schema=NAME]`. */
   destination: string
   resources: ResourceName[]
+  /** Tables that keep a `<table>_history` twin (PRODUCT.md, History). Default: the access tables and `users`. */
+  history: string[]
   extract: ExtractOptions
   /** How long a run waits for another run's lock on the destination before giving up. Default 0 (exit at once). */
   lockWaitMs: number
@@ -46,6 +48,11 @@ export interface RunOptions {
   logger?: Logger
   /** Aborting finishes or rolls back the current batch, records the loads as interrupted, releases the lock. */
   signal?: AbortSignal
+  /**
+   * The clock loads start by, which also ends their System Log windows. Default: the system's.
+   * Tests pass the simulator's org clock, so that an org whose time they move stays in step.
+   */
+  clock?: () => Date
 }
 
 export type RunStatus = 'succeeded' | 'failed' | 'interrupted'

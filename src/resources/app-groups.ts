@@ -2,6 +2,7 @@ import { appParentPlan, planAppPass } from './strategies/app-narrowing.ts'
 import { targetIds } from './strategies/log-events.ts'
 import { perParentExtractor } from './strategies/per-parent.ts'
 import type { ResourceDefinition } from './types.ts'
+import { targetPairEvents } from './strategies/history-effects.ts'
 
 const PAGE_SIZE = 200
 /** Events that can change which groups an app is assigned to (or whether the app exists). */
@@ -20,6 +21,10 @@ export const appGroups: ResourceDefinition = {
   parent: { resource: 'apps', keyPath: ['app_id'] },
   sweptBy: [{ resource: 'apps', keyPath: ['app_id'] }, { resource: 'groups', keyPath: ['group_id'] }],
   runAfter: ['apps'],
+  history: {
+    changedAt: ['lastUpdated'],
+    events: targetPairEvents({ opens: ['group.application_assignment.add', 'group.application_assignment.update'], closes: ['group.application_assignment.remove'], first: 'AppInstance', second: 'UserGroup' }),
+  },
   scopes: ['okta.apps.read'],
   writeMode: 'merge',
   pageSize: PAGE_SIZE,

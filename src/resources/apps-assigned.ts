@@ -3,6 +3,7 @@ import { succeeded, targetIds } from './strategies/log-events.ts'
 import type { NarrowingCursor } from './strategies/log-narrowing.ts'
 import { perParentExtractor, type ParentPlan } from './strategies/per-parent.ts'
 import type { ExtractContext, ResourceDefinition } from './types.ts'
+import { targetPairEvents } from './strategies/history-effects.ts'
 
 const PAGE_SIZE = 500
 const USER_DELETED = 'user.lifecycle.delete.completed'
@@ -55,6 +56,15 @@ export const appsAssigned: ResourceDefinition = {
   // Not after system_log: the narrowing asks Okta's System Log itself (a bounded, filtered query), so
   // on a first run the per-app pulls (apps bucket) overlap the System Log backfill (logs bucket).
   runAfter: ['apps'],
+  history: {
+    changedAt: ['lastUpdated'],
+    events: targetPairEvents({
+      opens: ['application.user_membership.add', 'application.user_membership.update', 'application.user_membership.change_username'],
+      closes: ['application.user_membership.remove'],
+      first: 'AppInstance',
+      second: 'User',
+    }),
+  },
   scopes: ['okta.apps.read'],
   writeMode: 'merge',
   pageSize: PAGE_SIZE,

@@ -3,6 +3,7 @@ import { targetIds } from './strategies/log-events.ts'
 import { eventsSinceLastPass, fullPassCursor } from './strategies/log-narrowing.ts'
 import { perParentExtractor, type ParentPlan } from './strategies/per-parent.ts'
 import type { ExtractContext, ResourceDefinition } from './types.ts'
+import { targetPairEvents } from './strategies/history-effects.ts'
 
 const GROUP_PAGE_SIZE = 200
 const ROLE_EVENTS = 'eventType sw "group.privilege" or eventType sw "iam.resourceset.bindings" or eventType sw "iam.role"'
@@ -67,6 +68,7 @@ export const groupRoles: ResourceDefinition = {
   table: { table: 'group_roles', primaryKey: [['group_id'], ['id']], jsonPaths: [['_links']], declaredColumns: [{ path: ['type'], type: 'text' }, { path: ['status'], type: 'text' }] },
   parent: { resource: 'groups', keyPath: ['group_id'] },
   sweptBy: [{ resource: 'groups', keyPath: ['group_id'] }],
+  history: { events: targetPairEvents({ opens: ['group.privilege.grant'], closes: ['group.privilege.revoke'], first: 'UserGroup' }) },
   scopes: ['okta.roles.read', 'okta.groups.read'],
   writeMode: 'merge',
   pageSize: GROUP_PAGE_SIZE,

@@ -1,6 +1,7 @@
 import { cursorString, laterTime, parentCursors, resourceCursor, sinceWatermark } from './strategies/cursor.ts'
 import { perParentExtractor, type ParentPlan } from './strategies/per-parent.ts'
 import type { ExtractContext, ResourceDefinition } from './types.ts'
+import { targetPairEvents } from './strategies/history-effects.ts'
 
 const PAGE_SIZE = 1000
 const GROUP_PAGE_SIZE = 200
@@ -48,6 +49,7 @@ export const groupUsers: ResourceDefinition = {
   parent: { resource: 'groups', keyPath: ['group_id'] },
   sweptBy: [{ resource: 'groups', keyPath: ['group_id'] }],
   runAfter: ['groups'],
+  history: { events: targetPairEvents({ opens: ['group.user_membership.add'], closes: ['group.user_membership.remove'], first: 'UserGroup', second: 'User' }) },
   scopes: ['okta.groups.read'],
   writeMode: 'merge',
   pageSize: PAGE_SIZE,

@@ -18,19 +18,22 @@ const DELETIONS: Record<string, { resource: ResourceName; targetType: string }> 
  * it; which tables those are, each child resource declares (`sweptBy`).
  */
 export const deletionsFromEvents: NonNullable<LogPollingSpec['derive']> = (events) => {
-  const keys = new Map<ResourceName, string[][]>()
-  const cascades: { resource: ResourceName; id: string }[] = []
+  const deleted = new Map<ResourceName, { keys: string[][]; times: (string | undefined)[] }>()
+  const cascades: { resource: ResourceName; id: string; at?: string }[] = []
   for (const event of events) {
     const rule = typeof event['eventType'] === 'string' ? DELETIONS[event['eventType']] : undefined
     if (!rule || !succeeded(event)) continue
+    // When it went, for the history tables.
+    const at = typeof event['published'] === 'string' ? event['published'] : undefined
     for (const id of targetIds(event, rule.targetType)) {
-      const list = keys.get(rule.resource) ?? []
-      list.push([id])
-      keys.set(rule.resource, list)
-      cascades.push({ resource: rule.resource, id })
+      const list = deleted.get(rule.resource) ?? { keys: [], times: [] }
+      list.keys.push([id])
+      list.times.push(at)
+      deleted.set(rule.resource, list)
+      cascades.push({ resource: rule.resource, id, ...(at === undefined ? {} : { at }) })
     }
   }
-  return { deletes: [...keys].map(([resource, k]) => ({ resource, keys: k })), cascades }
+  return { deletes: [...deleted].map(([resource, d]) => ({ resource, keys: d.keys, times: d.times })), cascades }
 }
 
 /** The System Log, appended and de-duplicated by `uuid`, polled from a saved `next` link. */

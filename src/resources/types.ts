@@ -16,6 +16,14 @@ export type ResourceName = (typeof RESOURCE_NAMES)[number]
 export const DEFAULT_RESOURCES: readonly ResourceName[] = RESOURCE_NAMES.filter((n) => n !== 'user_factors')
 
 /**
+ * Tables that keep a `<table>_history` twin unless the config's `history` says otherwise: the access
+ * tables and `users` (PRODUCT.md, Configuration). Any resource's table may keep history but the
+ * System Log's (its events never change).
+ */
+export const DEFAULT_HISTORY: readonly string[] = ['users', 'group_users', 'apps_assigned', 'app_groups', 'user_roles', 'group_roles']
+export const HISTORY_CAPABLE: readonly string[] = RESOURCE_NAMES.filter((n) => n !== 'system_log')
+
+/**
  * One resource, declared as data plus an `extract` built from a shared strategy.
  * The pipeline walks the registry (index.ts) with no per-resource logic.
  */
@@ -38,6 +46,11 @@ export interface ResourceDefinition {
   runAfter?: ResourceName[]
   /** OAuth scopes the resource's requests need (a missing one fails this resource alone, naming it). */
   scopes: string[]
+  /**
+   * How to time this table's history (`<table>_history`, when the config's `history` names it):
+   * the record's own change time and the System Log events that explain changes.
+   */
+  history?: HistoryDeclaration
   /** `merge` (upsert by primary key) or `append` (insert, dedupe by primary key). */
   writeMode: 'merge' | 'append'
   pageSize: number
@@ -50,6 +63,32 @@ export interface ResourceDefinition {
    * turns its progress into an ETA. Absent where the cursor says nothing about how much is left.
    */
   timePosition?(cursor: unknown): string | undefined
+}
+
+/** See `ResourceDefinition.history`. */
+export interface HistoryDeclaration {
+  /** Record path of the time Okta stamps on every change of a record (users, app users: `lastUpdated`). */
+  changedAt?: string[]
+  /** Record paths that move without being a change of the record (users' `lastLogin`): not compared, not a new version. */
+  untracked?: string[][]
+  /** System Log events that open or close this table's rows, matched by their targets. */
+  events?: HistoryEvents
+}
+
+export interface HistoryEvents {
+  /** A System Log filter matching every such event (one bounded query per run, on the logs bucket). */
+  filter: string
+  /**
+   * What one event did: `open` (added, granted, updated) or `close` (removed, revoked) the row of
+   * `key`, in primary-key order. A key of one part on a two-part table stands for every row of
+   * that first part (a role granted to a user names the user, not the role).
+   */
+  effects(event: Record<string, unknown>): HistoryEffect[]
+}
+
+export interface HistoryEffect {
+  kind: 'open' | 'close'
+  key: string[]
 }
 
 export interface ExtractContext {
@@ -85,8 +124,11 @@ export interface ExtractBatch {
   records: Record<string, unknown>[]
   /** Cursor state this batch advances to (committed with the rows). */
   state: StateWrite[]
-  /** Rows known gone, by primary-key values in `table.primaryKey` order; may target another resource (log-driven deletes). */
-  deletes?: { resource: ResourceName; keys: string[][] }[]
+  /**
+   * Rows known gone, by primary-key values in `table.primaryKey` order; may target another resource
+   * (log-driven deletes). `times`, aligned with `keys`: when each went (the event's `published`).
+   */
+  deletes?: { resource: ResourceName; keys: string[][]; times?: (string | undefined)[] }[]
   /**
    * After this batch's rows: mark every live row not written by this load as deleted, either for one
    * parent (`parentId`: per-parent replacement) or for the whole table (full listing / full refresh).
@@ -96,7 +138,7 @@ export interface ExtractBatch {
    * Records known gone (e.g. a deleted group): every resource whose `sweptBy` names `resource`
    * marks its rows of that record deleted, in this batch's transaction.
    */
-  cascades?: { resource: ResourceName; id: string }[]
+  cascades?: { resource: ResourceName; id: string; at?: string }[]
   /** Columns the source declares for this resource's table (users: the profile schema), created before their first value. */
   declaredColumns?: DeclaredColumn[]
 }

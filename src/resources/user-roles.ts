@@ -4,6 +4,7 @@ import { targetIds } from './strategies/log-events.ts'
 import { eventsSinceLastPass, fullPassCursor } from './strategies/log-narrowing.ts'
 import { perParentExtractor, type ParentPlan } from './strategies/per-parent.ts'
 import type { ExtractContext, ResourceDefinition } from './types.ts'
+import { targetPairEvents } from './strategies/history-effects.ts'
 
 const ASSIGNEE_PAGE_SIZE = 100
 /**
@@ -55,6 +56,8 @@ export const userRoles: ResourceDefinition = {
   table: { table: 'user_roles', primaryKey: [['user_id'], ['id']], jsonPaths: [['_links']], declaredColumns: [{ path: ['type'], type: 'text' }, { path: ['status'], type: 'text' }, { path: ['assignmentType'], type: 'text' }] },
   parent: { resource: 'users', keyPath: ['user_id'] },
   sweptBy: [{ resource: 'users', keyPath: ['user_id'] }],
+  // The events name the user, not the role: they time every role row of that user.
+  history: { events: targetPairEvents({ opens: ['user.account.privilege.grant'], closes: ['user.account.privilege.revoke'], first: 'User' }) },
   scopes: ['okta.roles.read'],
   writeMode: 'merge',
   pageSize: ASSIGNEE_PAGE_SIZE,

@@ -31,6 +31,8 @@ export const users: ResourceDefinition = {
   name: 'users',
   endpoint: '/api/v1/users',
   table: { table: 'users', primaryKey: [['id']], jsonPaths: [['_links'], ['_embedded']] },
+  // A sign-in moves lastLogin but not lastUpdated: not a new version of the user.
+  history: { changedAt: ['lastUpdated'], untracked: [['lastLogin']] },
   scopes: ['okta.users.read'],
   writeMode: 'merge',
   pageSize: PAGE_SIZE,

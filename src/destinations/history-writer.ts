@@ -1,0 +1,177 @@
+import { sql } from 'kysely'
+import type { RawBuilder } from 'kysely'
+import { historyTableName, VALID_FROM, VALID_SOURCE, VALID_TO } from '../schema/history-twin.ts'
+import type { CommitBatch, CommitHistory, HistoryTableSpec } from './destination.ts'
+import type { SqlDriver, SqlTypeMap, Tx } from './dialect.ts'
+import type { LiveTable, SchemaWorkspace } from './live-schema.ts'
+import { DELETED_AT, LOAD_ID } from './system-columns.ts'
+
+const STAGE = '_okta_elt_history_stage'
+/** Stage rows per INSERT (6 parameters each: far below every database's limit). */
+const STAGE_ROWS_PER_STATEMENT = 200
+
+type Stage = { kind: 'scope' | 'open' | 'close' | 'past'; k1: string; k2: string; at?: Date; until?: Date; source?: string }
+
+/**
+ * Keeps `<table>_history` in step with `<table>`, inside the commit's transaction, after its rows,
+ * deletions and sweeps (PRODUCT.md, History). Set-based: the keys the batch touched and the System
+ * Log events that time them are staged in `_okta_elt_history_stage`, then four statements per
+ * table do the work whatever the batch size:
+ *  1. close the open interval of every touched key that is gone, changed, or closed and reopened
+ *     by an event since it opened; at the event's time, else the new version's start, else the load's;
+ *  2. drop the intervals that closed the instant they opened (nothing was ever true in them);
+ *  3. insert the intervals the System Log shows began and ended before this load, where they
+ *     overlap nothing already known;
+ *  4. open an interval for every touched live row without one: at the event that opened it, else
+ *     the record's own change time, else the load's start, never before the key's last interval ended.
+ * A re-read record that did not change touches its open interval not at all.
+ */
+export class HistoryWriter {
+  readonly #driver: SqlDriver
+  readonly #types: SqlTypeMap
+
+  constructor(parts: { driver: SqlDriver; types: SqlTypeMap }) {
+    this.#driver = parts.driver
+    this.#types = parts.types
+  }
+
+  async sync(tx: Tx, ws: SchemaWorkspace, batch: CommitBatch, now: Date): Promise<void> {
+    const history = batch.history
+    if (history === undefined) return
+    for (const spec of history.tables) {
+      const table = ws.get(spec.table)
+      const twin = ws.get(historyTableName(spec.table))
+      if (table === undefined || twin === undefined) continue
+      const pk = table.def.primaryKey
+      if (pk.length < 1 || pk.length > 2) continue
+      await this.#syncTable(tx, { table, twin, spec, pk, batch, history, now })
+    }
+  }
+
+  async #syncTable(
+    tx: Tx,
+    a: { table: LiveTable; twin: LiveTable; spec: HistoryTableSpec; pk: string[]; batch: CommitBatch; history: CommitHistory; now: Date },
+  ): Promise<void> {
+    const { table, twin, spec, pk, batch, history } = a
+    const name = table.def.name
+    const seed = history.created.includes(name)
+    const writes = batch.writes.filter((w) => w.rows.table === name)
+    const deletes = batch.deletes.filter((d) => d.table === name)
+    const sweeps = batch.sweeps.filter((s) => s.table === name)
+    const events = history.events.filter((e) => e.table === name)
+    const past = history.past.filter((p) => p.table === name)
+    if (!seed && writes.length === 0 && deletes.length === 0 && sweeps.length === 0 && past.length === 0) return
+
+    const stage: Stage[] = []
+    const scoped = new Set<string>()
+    const scope = (key: readonly unknown[]): void => {
+      const k1 = String(key[0])
+      const k2 = pk.length === 2 ? String(key[1]) : ''
+      const id = `${k1}\u0000${k2}`
+      if (scoped.has(id)) return
+      scoped.add(id)
+      stage.push({ kind: 'scope', k1, k2 })
+    }
+    for (const w of writes) {
+      const at = pk.map((c) => w.rows.columns.indexOf(c))
+      if (at.some((i) => i < 0)) continue
+      for (const row of w.rows.rows) scope(at.map((i) => row[i]))
+    }
+    for (const d of deletes) {
+      d.keys.forEach((key, i) => {
+        scope(key)
+        const when = d.times?.[i]
+        if (when !== undefined) stage.push({ kind: 'close', k1: String(key[0]), k2: pk.length === 2 ? String(key[1]) : '', at: new Date(when) })
+      })
+    }
+    for (const e of events) stage.push({ kind: e.kind, k1: e.key[0]!, k2: pk.length === 2 ? (e.key[1] ?? '*') : '', at: new Date(e.at) })
+    for (const p of past) stage.push({ kind: 'past', k1: p.key[0]!, k2: pk.length === 2 ? (p.key[1] ?? '') : '', at: new Date(p.from), until: new Date(p.to), source: p.source })
+
+    const T = this.#driver.tableRef(name)
+    const H = this.#driver.tableRef(twin.def.name)
+    const S = this.#driver.tableRef(STAGE)
+    const L = this.#types.tsParam(history.loadStartedAt)
+    const id = (alias: string, col: string): RawBuilder<unknown> => sql`${sql.id(alias)}.${sql.id(col)}`
+    const sameKey = (x: string, y: string): RawBuilder<unknown> => sql.join(pk.map((c) => sql`${id(x, c)} = ${id(y, c)}`), sql` and `)
+    // A stage row naming the key of row `r`; `exact: false` also accepts a one-part event key (`*`).
+    const staged = (s: string, r: string, exact: boolean): RawBuilder<unknown> => {
+      const first = sql`${id(s, 'k1')} = ${id(r, pk[0]!)}`
+      if (pk.length === 1) return first
+      const second = exact ? sql`${id(s, 'k2')} = ${id(r, pk[1]!)}` : sql`(${id(s, 'k2')} = ${id(r, pk[1]!)} or ${id(s, 'k2')} = '*')`
+      return sql`${first} and ${second}`
+    }
+    const inScope = (r: string): RawBuilder<unknown> => {
+      const parts = [sql`${id(r, pk[0]!)} in (select k1 from ${S} where kind = 'scope')`]
+      if (pk.length === 2) parts.push(sql`${id(r, pk[1]!)} in (select k2 from ${S} where kind = 'scope')`)
+      parts.push(sql`exists (select 1 from ${S} as s where s.kind = 'scope' and ${staged('s', r, true)})`)
+      return sql.join(parts, sql` and `)
+    }
+    const exec = (q: RawBuilder<unknown>) => tx.exec(q.compile(this.#driver.kysely))
+
+    await exec(sql`delete from ${S}`)
+    for (let i = 0; i < stage.length; i += STAGE_ROWS_PER_STATEMENT) {
+      const chunk = stage.slice(i, i + STAGE_ROWS_PER_STATEMENT)
+      const ts = (d: Date | undefined) => (d === undefined ? null : this.#types.tsParam(d))
+      await exec(
+        sql`insert into ${S} (kind, k1, k2, at_time, until_time, source) values ${sql.join(
+          chunk.map((r) => sql`(${r.kind}, ${r.k1}, ${r.k2}, ${ts(r.at)}, ${ts(r.until)}, ${r.source ?? null})`),
+        )}`,
+      )
+    }
+    // Swept rows: the keys are the database's to find (every live row of a scope this load did not write).
+    for (const sweep of sweeps) {
+      const where = sweep.where === undefined ? sql`` : sql` and ${sql.id(sweep.where.column)} = ${sweep.where.value}`
+      const k2 = pk.length === 2 ? sql.id(pk[1]!) : sql`''`
+      const swept = sql`from ${T} where ${sql.id(DELETED_AT)} = ${this.#types.tsParam(a.now)}${where}`
+      await exec(sql`insert into ${S} (kind, k1, k2) select 'scope', ${sql.id(pk[0]!)}, ${k2} ${swept}`)
+      if (sweep.at !== undefined) {
+        await exec(sql`insert into ${S} (kind, k1, k2, at_time) select 'close', ${sql.id(pk[0]!)}, ${k2}, ${this.#types.tsParam(new Date(sweep.at))} ${swept}`)
+      }
+    }
+
+    const tracked = new Set([LOAD_ID, DELETED_AT, ...pk, ...spec.untracked])
+    const compared = table.def.columns.filter((c) => !tracked.has(c.name) && twin.byName.has(c.name)).map((c) => c.name)
+    const changedAt = spec.changedAt !== undefined && table.byName.get(spec.changedAt)?.type === 'timestamp' ? spec.changedAt : undefined
+    const unchanged = compared.length === 0 ? sql`` : sql` and not (${sql.join(compared.map((c) => sql`${id('t', c)} is distinct from ${id('h', c)}`), sql` or `)})`
+    const liveRow = sql`exists (select 1 from ${T} as t where ${sameKey('t', 'h')} and t.${sql.id(DELETED_AT)} is null)`
+    const from = (r: string) => id(r, VALID_FROM)
+
+    // 1. Close. `reopened`: an exact-key close event after the interval opened (removed, then added again).
+    const reopened = sql`(select min(s.at_time) from ${S} as s where s.kind = 'close' and ${staged('s', 'h', true)} and s.at_time > ${from('h')})`
+    const openEvent = sql`(select max(s.at_time) from ${S} as s where s.kind = 'open' and ${staged('s', 't', false)})`
+    const own = changedAt === undefined ? sql`null` : id('t', changedAt)
+    const nextStart = sql`(select case when ${openEvent} > ${from('h')} then ${openEvent} when ${own} > ${from('h')} then ${own} else ${L} end from ${T} as t where ${sameKey('t', 'h')})`
+    const closeEvent = sql`(select min(s.at_time) from ${S} as s where s.kind = 'close' and ${staged('s', 'h', false)} and s.at_time > ${from('h')})`
+    await exec(sql`update ${H} as h set ${sql.id(VALID_TO)} = case
+        when ${reopened} is not null then ${reopened}
+        when ${liveRow} then coalesce(${nextStart}, ${L})
+        else coalesce(${closeEvent}, ${L}) end
+      where h.${sql.id(VALID_TO)} is null and ${inScope('h')}
+        and (${reopened} is not null or not exists (select 1 from ${T} as t where ${sameKey('t', 'h')} and t.${sql.id(DELETED_AT)} is null${unchanged}))`)
+
+    // 2. An interval that closed the instant it opened held nothing (and its start is the next one's).
+    await exec(sql`delete from ${H} where ${sql.id(VALID_TO)} is not null and ${sql.id(VALID_TO)} <= ${sql.id(VALID_FROM)} and ${sql.id(pk[0]!)} in (select k1 from ${S} where kind = 'scope')`)
+
+    // 3. Intervals the log shows that began and ended before this load, where nothing known overlaps them.
+    if (past.length > 0) {
+      const keyCols = pk.map((c) => sql.id(c))
+      const keyVals = pk.length === 2 ? sql`s.k1, s.k2` : sql`s.k1`
+      const overlapKey = pk.length === 2 ? sql`h.${sql.id(pk[0]!)} = s.k1 and h.${sql.id(pk[1]!)} = s.k2` : sql`h.${sql.id(pk[0]!)} = s.k1`
+      await exec(sql`insert into ${H} (${sql.join(keyCols)}, ${sql.id(LOAD_ID)}, ${sql.id(VALID_FROM)}, ${sql.id(VALID_TO)}, ${sql.id(VALID_SOURCE)})
+        select ${keyVals}, ${batch.loadId}, s.at_time, s.until_time, s.source from ${S} as s
+        where s.kind = 'past' and s.until_time > s.at_time
+          and not exists (select 1 from ${H} as h where ${overlapKey} and h.${sql.id(VALID_FROM)} < s.until_time and (h.${sql.id(VALID_TO)} is null or h.${sql.id(VALID_TO)} > s.at_time))`)
+    }
+
+    // 4. Open. Candidates in order of precision, each only if it does not reach back into the key's last interval.
+    const lastEnd = sql`(select max(h2.${sql.id(VALID_TO)}) from ${H} as h2 where ${sameKey('h2', 't')})`
+    const fits = (v: RawBuilder<unknown>) => sql`${v} is not null and (${lastEnd} is null or ${v} >= ${lastEnd})`
+    const start = sql`case when ${fits(openEvent)} then ${openEvent} when ${fits(own)} then ${own} when ${lastEnd} is null or ${L} >= ${lastEnd} then ${L} else ${lastEnd} end`
+    const source = sql`case when ${fits(openEvent)} then 'system_log' when ${fits(own)} then 'last_updated' else 'load' end`
+    const copied = table.def.columns.filter((c) => twin.byName.has(c.name)).map((c) => c.name)
+    const rows = seed ? sql`from ${T} as t` : sql`from ${S} as sc join ${T} as t on sc.kind = 'scope' and ${staged('sc', 't', true)}`
+    await exec(sql`insert into ${H} (${sql.join(copied.map((c) => sql.id(c)))}, ${sql.id(VALID_FROM)}, ${sql.id(VALID_TO)}, ${sql.id(VALID_SOURCE)})
+      select ${sql.join(copied.map((c) => id('t', c)))}, ${start}, null, ${source} ${rows}
+      where t.${sql.id(DELETED_AT)} is null and not exists (select 1 from ${H} as h where ${sameKey('h', 't')} and h.${sql.id(VALID_TO)} is null)`)
+  }
+}
