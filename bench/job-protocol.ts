@@ -10,6 +10,10 @@ export interface Job {
   rateLimitShare?: number
   /** okta-elt: `load.maxBatchRows` (default: the pipeline's). */
   maxBatchRows?: number
+  /** okta-elt: the config's `history` (default: the pipeline's). */
+  history?: string[]
+  /** okta-elt: report the rows of every table after the run (`tables`). */
+  countTables?: boolean
   /** tutorial: users to load before stopping. */
   sampleUsers?: number
 }
@@ -26,4 +30,6 @@ export interface JobResult {
   /** Peak resident set size of the job's process. */
   maxRssMb: number
   cpuMs: number
+  /** With `countTables`: rows per table after the run. */
+  tables?: Record<string, number>
 }

@@ -3,6 +3,7 @@
  * raw-limit reference or the tutorial loop. Reads the job from argv[2] (JSON), sends the result
  * over IPC and exits.
  */
+import { openDestination } from '../src/destinations/index.ts'
 import { defaultPipelineConfig } from '../src/pipeline/defaults.ts'
 import { runPipeline } from '../src/pipeline/run.ts'
 import type { ResourceName } from '../src/resources/types.ts'
@@ -19,6 +20,17 @@ function target(destination: string): Target {
   return { kind: 'postgres', url: u.toString(), schema }
 }
 
+/** Rows per table (after the timed run: not part of its duration). */
+async function tableRows(url: string): Promise<Record<string, number>> {
+  const dest = openDestination(url)
+  try {
+    await dest.prepare()
+    return Object.fromEntries((await dest.countRows()).map((t) => [t.table, t.rows]))
+  } finally {
+    await dest.close()
+  }
+}
+
 async function main(): Promise<JobResult> {
   const cpu0 = process.cpuUsage()
   const t0 = performance.now()
@@ -27,12 +39,15 @@ async function main(): Promise<JobResult> {
     if (job.resources) config.resources = job.resources as ResourceName[]
     if (job.rateLimitShare !== undefined) config.okta.rateLimitShare = job.rateLimitShare
     if (job.maxBatchRows !== undefined) config.maxBatchRows = job.maxBatchRows
+    if (job.history !== undefined) config.history = job.history
     const summary = await runPipeline({ config })
     if (summary.status !== 'succeeded') {
       throw new Error(`okta-elt run ${summary.status}: ${summary.resources.map((r) => `${r.resource} ${r.status} ${r.error ?? ''}`).join('; ')}`)
     }
+    const durationMs = performance.now() - t0
     return {
-      durationMs: performance.now() - t0,
+      durationMs,
+      ...(job.countTables ? { tables: await tableRows(job.destination) } : {}),
       rows: Object.fromEntries(summary.resources.map((r) => [r.resource, r.rows])),
       durations: Object.fromEntries(summary.resources.map((r) => [r.resource, r.durationMs])),
       requests: summary.requests.total.requests,

@@ -120,13 +120,14 @@ async function throughputAndNightly(withPg: boolean): Promise<void> {
     // The six base resources: what the raw loader loads too, so the ratio compares like with like.
     for (const d of dests) {
       const dest = d.make()
-      const elt = await job(sim, { mode: 'okta-elt', destination: dest, resources: [...BASE_RESOURCES] }, `${d.name}: okta-elt full load`)
+      // History off: the raw loader keeps none (its cost is measured in section 3).
+      const elt = await job(sim, { mode: 'okta-elt', destination: dest, resources: [...BASE_RESOURCES], history: [] }, `${d.name}: okta-elt full load`)
       const raw = await job(sim, { mode: 'raw', destination: d.make() }, `${d.name}: raw limit`)
       full[d.name] = { elt, raw, dest }
     }
     const usersOnly: Record<string, { elt: JobResult; raw: JobResult; tutorial: JobResult }> = {}
     for (const d of dests) {
-      const elt = await job(sim, { mode: 'okta-elt', destination: d.make(), resources: ['users'] }, `${d.name}: okta-elt users only`)
+      const elt = await job(sim, { mode: 'okta-elt', destination: d.make(), resources: ['users'], history: [] }, `${d.name}: okta-elt users only`)
       const raw = await job(sim, { mode: 'raw', destination: d.make(), resources: ['users'] }, `${d.name}: raw users only`)
       const tutorial = await job(sim, { mode: 'tutorial', destination: d.make(), sampleUsers: P.tutorialSample }, `${d.name}: tutorial loop`)
       usersOnly[d.name] = { elt, raw, tutorial }
@@ -179,18 +180,28 @@ async function throughputAndNightly(withPg: boolean): Promise<void> {
     // one night of changes, then the nightly run, all on the same destination.
     emit(`## 3. Nightly run`)
     emit()
-    const all = { resources: [...RESOURCE_NAMES] }
+    const all = { resources: [...RESOURCE_NAMES], countTables: true }
+    // Each destination twice: history on (the default) and off (`history: []`), side by side.
+    const noHistory = { ...all, history: [] }
     const nightlyFull: Record<string, { elt: JobResult; dest: string }> = {}
+    const plainFull: Record<string, { elt: JobResult; dest: string }> = {}
     for (const d of dests) {
       const dest = d.make()
       nightlyFull[d.name] = { elt: await job(sim, { mode: 'okta-elt', destination: dest, ...all }, `${d.name}: full load, all resources`), dest }
+      const plain = d.make()
+      plainFull[d.name] = { elt: await job(sim, { mode: 'okta-elt', destination: plain, ...noHistory }, `${d.name}: full load, all resources, no history`), dest: plain }
     }
     const noChange: Record<string, JobResult> = {}
     for (const d of dests) noChange[d.name] = await job(sim, { mode: 'okta-elt', destination: nightlyFull[d.name]!.dest, ...all }, `${d.name}: no-change run`)
+    for (const d of dests) await job(sim, { mode: 'okta-elt', destination: plainFull[d.name]!.dest, ...noHistory }, `${d.name}: no-change run, no history`)
     const logsPerDay = Math.round(P.org.logEvents / P.org.logDays)
     const changed = await sim.call<Record<string, number>>({ op: 'nightly', args: { userFraction: 0.01, memberships: P.handful, assignments: P.handful, logEvents: logsPerDay } })
     const nightly: Record<string, JobResult> = {}
-    for (const d of dests) nightly[d.name] = await job(sim, { mode: 'okta-elt', destination: nightlyFull[d.name]!.dest, ...all }, `${d.name}: nightly run`)
+    const plainNightly: Record<string, JobResult> = {}
+    for (const d of dests) {
+      nightly[d.name] = await job(sim, { mode: 'okta-elt', destination: nightlyFull[d.name]!.dest, ...all }, `${d.name}: nightly run`)
+      plainNightly[d.name] = await job(sim, { mode: 'okta-elt', destination: plainFull[d.name]!.dest, ...noHistory }, `${d.name}: nightly run, no history`)
+    }
     emit(`All thirteen resources. After the full load: ${fmt(changed['users']!)} users edited (1%), ${changed['memberships']} membership and ${changed['assignments']} assignment changes (adds and removals), ${changed['access']} access-graph changes (role grants, factor enrolments, app ↔ group assignments), ${fmt(changed['logEvents']!)} new System Log events (one day) plus those the changes emit.`)
     emit()
     emit(`| destination | run | requests | vs full load | time | vs full load | rows |`)
@@ -209,7 +220,20 @@ async function throughputAndNightly(withPg: boolean): Promise<void> {
       emit(`- ${d.name}: nightly = ${pct(n.requests / f.requests)} of the full load's requests (target ≤ 5%: ${verdict(n.requests / f.requests <= 0.05)}), ${pct(n.durationMs / f.durationMs)} of its time (target ≤ 10%: ${verdict(n.durationMs / f.durationMs <= 0.1)}). No-change run: ${z.requests} requests (${Object.entries(z.buckets).map(([b, k]) => `${b} ${k}`).join(', ')}), ${fmt(sum(z.rows))} rows.`)
     }
     emit()
-    json['nightly'] = { changed, full: nightlyFull, noChange, nightly }
+    emit(`History (section "History" of the README): the same runs with \`history: []\` on a second destination of each kind, side by side.`)
+    emit()
+    emit(`| destination | full load with / without history | nightly with / without history | history rows after the full load | added by the nightly run | rows the nightly run wrote |`)
+    emit(`|---|--:|--:|--:|--:|--:|`)
+    const historyRows = (r: JobResult): number => Object.entries(r.tables ?? {}).filter(([t]) => t.endsWith('_history')).reduce((n, [, k]) => n + k, 0)
+    for (const d of dests) {
+      const fullRatio = nightlyFull[d.name]!.elt.durationMs / plainFull[d.name]!.elt.durationMs
+      const nightRatio = nightly[d.name]!.durationMs / plainNightly[d.name]!.durationMs
+      const before = historyRows(noChange[d.name]!)
+      const added = historyRows(nightly[d.name]!) - before
+      emit(`| ${d.name} | ${x(fullRatio)} | ${x(nightRatio)} (target ≤ 1.2×: ${verdict(nightRatio <= 1.2)}) | ${fmt(before)} | ${fmt(added)} | ${fmt(sum(nightly[d.name]!.rows))} |`)
+    }
+    emit()
+    json['nightly'] = { changed, full: nightlyFull, noChange, nightly, plainFull, plainNightly }
   } finally {
     await sim.close()
   }

@@ -22,6 +22,8 @@ export const migration: MigrationFactory = (ctx) => ({
       .addColumn('until_time', t.timestamp)
       .addColumn('source', 'text')
       .execute()
-    await db.schema.createIndex('_okta_elt_history_stage_key').ifNotExists().on('_okta_elt_history_stage').columns(['k1', 'k2', 'kind']).execute()
+    if (ctx.indexScratchTables) {
+      await db.schema.createIndex('_okta_elt_history_stage_key').ifNotExists().on('_okta_elt_history_stage').columns(['k1', 'k2', 'kind']).execute()
+    }
   },
 })

@@ -58,8 +58,8 @@ export interface Destination {
   /** Sets the final status of a load (`succeeded` | `failed` | `interrupted`). */
   finishLoad(result: LoadResult): Promise<void>
 
-  /** When the newest succeeded load of `resource` started, if there is one (where a history window begins). */
-  lastSucceededStart(resource: string): Promise<Date | undefined>
+  /** When the run that last loaded `resource` successfully started, if one did (where its history window begins). */
+  lastSucceededRunStart(resource: string): Promise<Date | undefined>
 
   /** Recent loads, newest first. */
   readLoads(opts?: { limit?: number }): Promise<LoadRecord[]>

@@ -136,8 +136,11 @@ export class HistoryWriter {
     const liveRow = sql`exists (select 1 from ${T} as t where ${sameKey('t', 'h')} and t.${sql.id(DELETED_AT)} is null)`
     const from = (r: string) => id(r, VALID_FROM)
 
-    // 1. Close. `reopened`: an exact-key close event after the interval opened (removed, then added again).
-    const reopened = sql`(select min(s.at_time) from ${S} as s where s.kind = 'close' and ${staged('s', 'h', true)} and s.at_time > ${from('h')})`
+    // 1. Close. `reopened`: removed after the interval opened, then added again (exact-key events
+    // both). A removal the row outlived with no add after it (log noise, or the add not logged
+    // yet) reopens nothing, so a crashed and resumed load ends where an uninterrupted one does.
+    const reopened = sql`(select min(s.at_time) from ${S} as s where s.kind = 'close' and ${staged('s', 'h', true)} and s.at_time > ${from('h')}
+      and exists (select 1 from ${S} as o where o.kind = 'open' and o.k1 = s.k1 and o.k2 = s.k2 and o.at_time >= s.at_time))`
     const openEvent = sql`(select max(s.at_time) from ${S} as s where s.kind = 'open' and ${staged('s', 't', false)})`
     const own = changedAt === undefined ? sql`null` : id('t', changedAt)
     const nextStart = sql`(select case when ${openEvent} > ${from('h')} then ${openEvent} when ${own} > ${from('h')} then ${own} else ${L} end from ${T} as t where ${sameKey('t', 'h')})`

@@ -83,17 +83,29 @@ export class Ledger {
     }))
   }
 
-  /** When the newest succeeded load of `resource` started (the history window's start), if there is one. */
-  async lastSucceededStart(resource: string): Promise<Date | undefined> {
-    const row = await this.#meta()
+  /**
+   * When the run that last loaded `resource` successfully started (its first load's start), if
+   * one did: a history window starts there, so that events published while that run was under
+   * way (after its System Log window closed) are read again.
+   */
+  async lastSucceededRunStart(resource: string): Promise<Date | undefined> {
+    const last = await this.#meta()
       .selectFrom('_okta_elt_loads')
-      .select('started_at')
+      .select(['run_id', 'started_at'])
       .where('resource', '=', resource)
       .where('status', '=', 'succeeded')
       .orderBy('started_at', 'desc')
       .limit(1)
       .executeTakeFirst()
-    return row === undefined ? undefined : toDate(row.started_at)
+    if (last === undefined) return undefined
+    const first = await this.#meta()
+      .selectFrom('_okta_elt_loads')
+      .select('started_at')
+      .where('run_id', '=', last.run_id)
+      .orderBy('started_at', 'asc')
+      .limit(1)
+      .executeTakeFirst()
+    return toDate((first ?? last).started_at)
   }
 
   /** Load records copied from another destination; existing load ids are left alone. */

@@ -27,7 +27,12 @@ export class RowReader {
     if (primaryKey.length === 0) throw new DestinationSchemaError(`cannot page through ${name}: it has no primary key`)
     const key = sql.join(primaryKey.map((k) => sql.id(k)))
     // Keyset pagination: every page is an index range scan, however deep into the table.
-    const after = opts.after === undefined ? sql`` : sql`where (${key}) > (${sql.join(opts.after.map((v) => sql`${v}`))})`
+    // A timestamp key part (a history table's `_valid_from`) comes back as ISO text: typed again
+    // for the comparison (DuckDB compares row values only of equal types).
+    const keyType = (i: number) => table.byName.get(primaryKey[i]!)?.type
+    const bound = (v: RowValue, i: number) =>
+      keyType(i) === 'timestamp' && v !== null ? sql`cast(${v} as ${sql.raw(this.#types.sqlType('timestamp', table.def, primaryKey[i]!))})` : sql`${v}`
+    const after = opts.after === undefined ? sql`` : sql`where (${key}) > (${sql.join(opts.after.map(bound))})`
     const query = sql`select ${sql.join(columns.map((c) => this.#types.selectColumn(c)))} from ${this.#driver.tableRef(name)} ${after} order by ${key} limit ${sql.lit(Math.max(0, Math.trunc(opts.limit)))}`
     const raw = await this.#driver.queryArrays(query.compile(this.#driver.kysely))
     const types = columns.map((c) => c.type)

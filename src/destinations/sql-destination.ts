@@ -214,8 +214,8 @@ export class SqlDestination implements Destination {
     return this.#ready(() => this.#ledger.readLoads(opts.limit ?? 50))
   }
 
-  lastSucceededStart(resource: string): Promise<Date | undefined> {
-    return this.#ready(() => this.#ledger.lastSucceededStart(resource))
+  lastSucceededRunStart(resource: string): Promise<Date | undefined> {
+    return this.#ready(() => this.#ledger.lastSucceededRunStart(resource))
   }
 
   readRows(table: string, opts: { after?: RowValue[]; limit: number }): Promise<{ columns: string[]; rows: RowValue[][] }> {

@@ -4,7 +4,7 @@ import type { Destination } from '../destinations/destination.ts'
 import { openDestination } from '../destinations/index.ts'
 import { OktaHttpClient } from '../okta/index.ts'
 import type { OktaClient } from '../okta/types.ts'
-import { readHistoryWindow } from '../history/window.ts'
+import { readHistoryLog, timelineFor, windowStart, type HistoryLog, type WindowStart } from '../history/window.ts'
 import type { PastInterval } from '../history/timeline.ts'
 import { RESOURCES } from '../resources/index.ts'
 import { RESOURCE_NAMES } from '../resources/types.ts'
@@ -121,6 +121,8 @@ interface RunContext {
   history: readonly ResourceName[]
   /** The clock loads are started and windowed by (RunOptions.clock). */
   now: () => Date
+  /** The run's one System Log query for the history tables, once a load asked for it. */
+  historyLog?: Promise<{ log: HistoryLog; windows: Map<ResourceName, WindowStart> }>
 }
 
 /** Starts every selected resource at once; each waits for the selected resources it runs after. */
@@ -164,7 +166,7 @@ async function runResource(ctx: RunContext, def: ResourceDefinition, blocked?: P
       maxIdentifierBytes: ctx.destination.capabilities.maxIdentifierBytes,
       maxColumns: ctx.destination.capabilities.maxColumns,
     })
-    const history = await loadHistory(ctx, def, client, loadStartedAt)
+    const history = await loadHistory(ctx, def, loadStartedAt)
     const state = await ctx.destination.readState(def.name)
     const batches = def.extract({
       client,
@@ -265,24 +267,41 @@ async function commitGroup(
 /**
  * What a load of `def` knows about history before its first commit: which resources keep it, its
  * start, and (for a resource whose changes System Log events time, with the log selected) the
- * events of its window. Undefined when no table keeps history.
+ * events of its window, from the run's one shared log query. Undefined when no table keeps history.
  */
-async function loadHistory(ctx: RunContext, def: ResourceDefinition, client: OktaClient, loadStartedAt: Date): Promise<LoadHistory | undefined> {
+async function loadHistory(ctx: RunContext, def: ResourceDefinition, loadStartedAt: Date): Promise<LoadHistory | undefined> {
   if (ctx.history.length === 0) return undefined
   const events = def.history?.events
-  if (events === undefined || !ctx.history.includes(def.name) || !ctx.selected.includes('system_log')) return { tracked: ctx.history, loadStartedAt }
-  const timeline = await readHistoryWindow({
-    client,
-    resource: def.name,
-    events,
-    lastSucceededStart: ctx.fullRefresh ? undefined : await ctx.destination.lastSucceededStart(def.name),
-    loadStartedAt,
-    lookbackMs: ctx.extract.lookbackMs,
-    logStartMs: ctx.extract.systemLogStartMs,
-    logger: ctx.logger,
-    ...(ctx.signal ? { signal: ctx.signal } : {}),
-  })
-  return { tracked: ctx.history, loadStartedAt, timeline }
+  if (events === undefined || !timedByLog(ctx, def.name)) return { tracked: ctx.history, loadStartedAt }
+  const { log, windows } = await historyLog(ctx)
+  return { tracked: ctx.history, loadStartedAt, timeline: timelineFor(log, events, windows.get(def.name)!) }
+}
+
+function timedByLog(ctx: RunContext, name: ResourceName): boolean {
+  return ctx.history.includes(name) && ctx.selected.includes(name) && ctx.selected.includes('system_log') && RESOURCES[name].history?.events !== undefined
+}
+
+/** The System Log events of every history table's window, read once (by the first load that needs them). */
+function historyLog(ctx: RunContext): Promise<{ log: HistoryLog; windows: Map<ResourceName, WindowStart> }> {
+  ctx.historyLog ??= (async () => {
+    const timed = ctx.history.filter((r) => timedByLog(ctx, r))
+    const nowMs = ctx.now().getTime()
+    const windows = new Map<ResourceName, WindowStart>()
+    for (const r of timed) {
+      const last = await ctx.destination.lastSucceededRunStart(r)
+      windows.set(r, windowStart({ lastSucceededRunStart: last, nowMs, lookbackMs: ctx.extract.lookbackMs, logStartMs: ctx.extract.systemLogStartMs }))
+    }
+    const log = await readHistoryLog({
+      client: ctx.client,
+      filters: timed.map((r) => RESOURCES[r].history!.events!.filter),
+      sinceMs: Math.min(...[...windows.values()].map((w) => w.sinceMs)),
+      untilMs: nowMs,
+      logger: ctx.logger,
+      ...(ctx.signal ? { signal: ctx.signal } : {}),
+    })
+    return { log, windows }
+  })()
+  return ctx.historyLog
 }
 
 /** One more commit, with no rows: the intervals the log shows that began and ended before this load. */

@@ -62,6 +62,7 @@ describe('config loader', () => {
       extract: { lookbackMs: 5 * 60_000, systemLogStartMs: 90 * 86_400_000, childConcurrency: 4 },
       lockWaitMs: 0,
       maxBatchRows: 5000,
+      history: ['users', 'group_users', 'apps_assigned', 'app_groups', 'user_roles', 'group_roles'],
     })
     expect(Object.isFrozen(config)).toBe(true)
     expect(Object.isFrozen(config.okta.auth)).toBe(true)

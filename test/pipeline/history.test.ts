@@ -138,6 +138,17 @@ for (const dest of destinationCases()) {
       await expectIntervalInvariants(url)
     })
 
+    it('a System Log that cannot be read times nothing: the rows load, their history is timed by lastUpdated or the load', async () => {
+      const t0 = new Date(Date.now() - DAY)
+      const { sim: s, config } = await start(t0)
+      s.faults.inject({ kind: 'unavailable', path: '/api/v1/logs', times: Infinity })
+      const summary = await runPipeline({ config: { ...config, okta: { ...config.okta, maxRetries: 1 } }, clock: () => s.clock.now() })
+      expect(summary.resources.filter((r) => r.status !== 'succeeded').map((r) => r.resource)).toEqual(['system_log'])
+      const sources = await query<{ src: string }>(config.destination, 'SELECT DISTINCT _valid_source AS src FROM group_users_history')
+      expect(sources.map((r) => r.src)).toEqual(['load'])
+      await expectIntervalInvariants(config.destination)
+    })
+
     it('a first load reconstructs membership history from the System Log, back to where it reaches', async () => {
       const t0 = new Date(Date.now() - DAY)
       const s = await startSimulator({ seed: 34, size: SIZE, now: t0 })

@@ -32,7 +32,7 @@ function requestsPerResource(requests: Simulator['requests'], base: string): Rec
     else if (r.path === '/api/v1/groups') add(params.get('expand') === 'stats' ? 'groups' : 'group_users')
     else if (/^\/api\/v1\/groups\/[^/]+\/users$/.test(r.path)) add('group_users')
     else if (r.path === '/api/v1/apps' || /^\/api\/v1\/apps\/[^/]+\/users$/.test(r.path)) add('apps or apps_assigned')
-    else if (r.path === '/api/v1/logs') add(params.has('until') ? 'apps_assigned' : 'system_log')
+    else if (r.path === '/api/v1/logs') add(!params.has('until') ? 'system_log' : params.get('filter')?.includes('group.user_membership') ? 'history' : 'apps_assigned')
     else add(r.path)
   }
   return counts
@@ -123,8 +123,9 @@ for (const dest of destinationCases()) {
         'apps or apps_assigned': 2,
         apps_assigned: 1,
         system_log: 1,
+        history: 1,
       })
-      expect(third.requests.total.requests).toBe(7)
+      expect(third.requests.total.requests).toBe(8)
       expect(third.requests.total.retries).toBe(0)
     })
 

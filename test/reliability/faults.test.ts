@@ -35,7 +35,9 @@ const BASE_RESOURCES: PipelineConfig['resources'] = ['users', 'groups', 'group_u
 
 function configFor(sim: Simulator, destination: string, okta: Partial<PipelineConfig['okta']> = {}): PipelineConfig {
   const base = defaultPipelineConfig({ orgUrl: sim.url, auth: { type: 'ssws', token: sim.token }, destination })
-  return { ...base, resources: [...BASE_RESOURCES], okta: { ...base.okta, ...okta } }
+  // No history tables: their one System Log query would take its share of the faults aimed at
+  // the log's own pages (history under a failing log: test/pipeline/history.test.ts).
+  return { ...base, resources: [...BASE_RESOURCES], history: [], okta: { ...base.okta, ...okta } }
 }
 
 /** The tables a fault-free run of the base resources leaves in a fresh destination: what every case is compared with. */
@@ -299,7 +301,7 @@ describe(`hostile servers → ${destinationKinds()[0]}`, () => {
   }
   /** A run against the simulator through the proxy. */
   const viaProxy = (sim: Simulator, proxy: HostileProxy, url: string): PipelineConfig =>
-    ({ ...defaultPipelineConfig({ orgUrl: proxy.url, auth: { type: 'ssws', token: sim.token }, destination: url }), resources: [...BASE_RESOURCES] })
+    ({ ...defaultPipelineConfig({ orgUrl: proxy.url, auth: { type: 'ssws', token: sim.token }, destination: url }), resources: [...BASE_RESOURCES], history: [] })
 
   it('a users listing whose pages point back at the first: users fails with one line, counts distinct rows, the rest loads', async () => {
     const { sim, proxy } = await proxied()

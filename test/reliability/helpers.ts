@@ -244,10 +244,21 @@ export async function snapshot(url: string): Promise<Snapshot> {
 /** Simulators on other ports serve the same org: `_links` differ only by the origin. */
 const LOOPBACK_ORIGIN = /http:\/\/127\.0\.0\.1:\d+/g
 
+/**
+ * History intervals whose start is the load's own (`load`) or where the log began (`log_horizon`,
+ * 90 days before the load) start at a different instant in every run: compared by source only.
+ */
+const RUN_TIMED_SOURCES = new Set(['load', 'log_horizon'])
+
 function canonicalRow(row: Record<string, unknown>): string {
   const out: [string, unknown][] = []
+  const runTimed = typeof row['_valid_source'] === 'string' && RUN_TIMED_SOURCES.has(row['_valid_source'])
   for (const key of Object.keys(row).sort()) {
     if (key === '_load_id') continue
+    if (key === '_valid_from' && runTimed) {
+      out.push([key, row['_valid_source']])
+      continue
+    }
     const v = row[key]
     // A NULL is an absent value: a column another run added (and left empty) changes nothing.
     if (v === null && key !== '_deleted_at') continue

@@ -185,20 +185,21 @@ describe('fanOut', () => {
 describe('System Log deletions', () => {
   it('maps delete events to deletes and cascades of the deleted records, skipping failures and other events', () => {
     const derived = deletionsFromEvents([
-      { eventType: 'user.lifecycle.delete.completed', outcome: { result: 'SUCCESS' }, target: [{ id: '00u1', type: 'User' }] },
+      { eventType: 'user.lifecycle.delete.completed', outcome: { result: 'SUCCESS' }, published: '2026-06-30T10:00:00.000Z', target: [{ id: '00u1', type: 'User' }] },
       { eventType: 'user.lifecycle.delete.completed', outcome: { result: 'FAILURE' }, target: [{ id: '00u2', type: 'User' }] },
       { eventType: 'user.lifecycle.delete.initiated', target: [{ id: '00u3', type: 'User' }] },
       { eventType: 'group.lifecycle.delete', target: [{ id: '00g1', type: 'UserGroup' }] },
       { eventType: 'application.lifecycle.delete', target: [{ id: '0oa1', type: 'AppInstance' }, { id: '00u9', type: 'User' }] },
       { eventType: 'application.lifecycle.delete', target: null },
     ])
+    // Each with when it went (the event's published time), for the history tables.
     expect(derived.deletes).toEqual([
-      { resource: 'users', keys: [['00u1']] },
-      { resource: 'groups', keys: [['00g1']] },
-      { resource: 'apps', keys: [['0oa1']] },
+      { resource: 'users', keys: [['00u1']], times: ['2026-06-30T10:00:00.000Z'] },
+      { resource: 'groups', keys: [['00g1']], times: [undefined] },
+      { resource: 'apps', keys: [['0oa1']], times: [undefined] },
     ])
     expect(derived.cascades).toEqual([
-      { resource: 'users', id: '00u1' },
+      { resource: 'users', id: '00u1', at: '2026-06-30T10:00:00.000Z' },
       { resource: 'groups', id: '00g1' },
       { resource: 'apps', id: '0oa1' },
     ])

@@ -110,10 +110,11 @@ describe('system_log extractor', () => {
     org.sim.org.deleteApp(app)
 
     const result = await run(org, mirror, 'system_log')
+    const when = [expect.stringMatching(/^\d{4}-\d\d-\d\dT/)]
     expect(result.batches.flatMap((b) => b.deletes ?? [])).toEqual([
-      { resource: 'users', keys: [[user]] },
-      { resource: 'groups', keys: [[group]] },
-      { resource: 'apps', keys: [[app]] },
+      { resource: 'users', keys: [[user]], times: when },
+      { resource: 'groups', keys: [[group]], times: when },
+      { resource: 'apps', keys: [[app]], times: when },
     ])
     expect(mirror.deletedKeys('users')).toEqual([user])
     expect(mirror.deletedKeys('groups')).toEqual([group])

@@ -108,6 +108,7 @@ export class DuckdbDriver implements SqlDriver {
     const schema = this.#schema
     return {
       types: { timestamp: 'timestamptz', json: 'json', bigint: 'bigint' },
+      indexScratchTables: false,
       autoId: async (db, table, column, builder) => {
         const seq = qualify(schema, `${table}_${column}_seq`)
         await sql`create sequence if not exists ${sql.raw(seq)}`.execute(db)

@@ -30,6 +30,7 @@ const pgTypes: pg.CustomTypesConfig = {
 }
 
 const MIGRATION_CONTEXT: MigrationContext = {
+  indexScratchTables: true,
   types: { timestamp: 'timestamptz', json: 'jsonb', bigint: 'bigint' },
   autoId: async (_db, _table, column, builder) => builder.addColumn(column, 'bigserial', (c) => c.primaryKey()),
 }

@@ -16,6 +16,7 @@ const STATEMENT_CACHE_LIMIT = 500
 
 /** SQLite keeps timestamps as ISO-8601 TEXT and JSON as TEXT. */
 const MIGRATION_CONTEXT: MigrationContext = {
+  indexScratchTables: true,
   types: { timestamp: 'text', json: 'text', bigint: 'integer' },
   autoId: async (_db, _table, column, builder) => builder.addColumn(column, 'integer', (c) => c.primaryKey().autoIncrement()),
 }
