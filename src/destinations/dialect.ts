@@ -62,6 +62,12 @@ export interface SqlDialect {
   readonly widening: Widening
   readonly bulk: BulkWriter
   readonly lock: WriterLock
+  /**
+   * Whether a history table gets an index on its key's second part (who was in which group: by
+   * user). Default true; DuckDB: false (it scans columns fast, and its ART indexes refuse rows
+   * deleted in the transaction that inserted them).
+   */
+  readonly indexHistoryKeys?: boolean
 }
 
 /** One statement inside the open transaction, on the connection that owns it. */

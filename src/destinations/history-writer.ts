@@ -29,10 +29,12 @@ type Stage = { kind: 'scope' | 'open' | 'close' | 'past'; k1: string; k2: string
 export class HistoryWriter {
   readonly #driver: SqlDriver
   readonly #types: SqlTypeMap
+  readonly #indexKeys: boolean
 
-  constructor(parts: { driver: SqlDriver; types: SqlTypeMap }) {
+  constructor(parts: { driver: SqlDriver; types: SqlTypeMap; indexKeys: boolean }) {
     this.#driver = parts.driver
     this.#types = parts.types
+    this.#indexKeys = parts.indexKeys
   }
 
   async sync(tx: Tx, ws: SchemaWorkspace, batch: CommitBatch, now: Date): Promise<void> {
@@ -107,6 +109,13 @@ export class HistoryWriter {
       return sql.join(parts, sql` and `)
     }
     const exec = (q: RawBuilder<unknown>) => tx.exec(q.compile(this.#driver.kysely))
+
+    // A new history table: the primary key serves lookups by its first key part (a group's
+    // members at T); an index serves the second (a user's groups at T).
+    if (seed && this.#indexKeys && pk.length === 2) {
+      const index = sql.id(`${twin.def.name}__${pk[1]}`.slice(0, 63))
+      await exec(sql`create index if not exists ${index} on ${H} (${sql.id(pk[1]!)}, ${sql.id(VALID_FROM)})`)
+    }
 
     await exec(sql`delete from ${S}`)
     for (let i = 0; i < stage.length; i += STAGE_ROWS_PER_STATEMENT) {

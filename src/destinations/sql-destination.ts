@@ -63,7 +63,7 @@ export class SqlDestination implements Destination {
       bulk,
       schema: this.#schema,
       ledger: this.#ledger,
-      history: new HistoryWriter({ driver, types }),
+      history: new HistoryWriter({ driver, types, indexKeys: parts.indexHistoryKeys ?? true }),
       displayName,
       logger: this.#logger,
       beforeCommit: opts.beforeCommit,

@@ -128,6 +128,9 @@ for (const dest of destinationCases()) {
       const [suspended] = await query<{ f: string; src: string }>(url, `SELECT _valid_from AS f, _valid_source AS src FROM users_history WHERE id = '${u2}' AND status = 'SUSPENDED'`)
       expect({ f: new Date(suspended!.f).toISOString(), src: suspended!.src }).toEqual({ f: timeline[10]!.at, src: 'last_updated' })
       await expectIntervalInvariants(url)
+      // A user's groups at T is an index range too (the primary key serves a group's members).
+      if (dest.kind === 'sqlite') expect(await query(url, `SELECT name FROM sqlite_master WHERE type = 'index' AND name = 'group_users_history__user_id'`)).toHaveLength(1)
+      if (dest.kind === 'postgres') expect(await query(url, `SELECT indexname FROM pg_indexes WHERE indexname = 'group_users_history__user_id'`)).toHaveLength(1)
 
       // A full refresh re-reads every record: nothing changed, so nothing opens or closes.
       const before = await historyCounts(url)

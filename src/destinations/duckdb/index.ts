@@ -25,6 +25,7 @@ export const duckdbDialect = {
       widening: duckdbWidening(target.schema),
       bulk: new DuckdbBulkWriter(driver),
       lock: new DuckdbLock(target.path),
+      indexHistoryKeys: false,
     }, opts)
   },
   localFile: (target) => target.path,
