@@ -222,18 +222,31 @@ async function throughputAndNightly(withPg: boolean): Promise<void> {
     emit()
     emit(`History (section "History" of the README): the same runs with \`history: []\` on a second destination of each kind, side by side.`)
     emit()
-    emit(`| destination | full load with / without history | nightly with / without history | history rows after the full load | added by the nightly run | rows the nightly run wrote |`)
+    // Two more nights: a nightly run here is well under a second, so one pair is mostly noise; the
+    // median of three pairs is reported.
+    const ratios: Record<string, number[]> = {}
+    for (const d of dests) ratios[d.name] = [nightly[d.name]!.durationMs / plainNightly[d.name]!.durationMs]
+    for (let night = 2; night <= 3; night++) {
+      await sim.call<Record<string, number>>({ op: 'nightly', args: { userFraction: 0.01, memberships: P.handful, assignments: P.handful, logEvents: logsPerDay } })
+      for (const d of dests) {
+        const on = await job(sim, { mode: 'okta-elt', destination: nightlyFull[d.name]!.dest, ...all }, `${d.name}: nightly run ${night}`)
+        const off = await job(sim, { mode: 'okta-elt', destination: plainFull[d.name]!.dest, ...noHistory }, `${d.name}: nightly run ${night}, no history`)
+        ratios[d.name]!.push(on.durationMs / off.durationMs)
+      }
+    }
+    const median = (v: number[]): number => [...v].sort((a, b) => a - b)[Math.floor(v.length / 2)]!
+    emit(`| destination | full load with / without history | nightly with / without history (3 nights: median; each) | history rows after the full load | added by the first nightly run | rows that run wrote |`)
     emit(`|---|--:|--:|--:|--:|--:|`)
     const historyRows = (r: JobResult): number => Object.entries(r.tables ?? {}).filter(([t]) => t.endsWith('_history')).reduce((n, [, k]) => n + k, 0)
     for (const d of dests) {
       const fullRatio = nightlyFull[d.name]!.elt.durationMs / plainFull[d.name]!.elt.durationMs
-      const nightRatio = nightly[d.name]!.durationMs / plainNightly[d.name]!.durationMs
+      const nightRatio = median(ratios[d.name]!)
       const before = historyRows(noChange[d.name]!)
       const added = historyRows(nightly[d.name]!) - before
-      emit(`| ${d.name} | ${x(fullRatio)} | ${x(nightRatio)} (target ≤ 1.2×: ${verdict(nightRatio <= 1.2)}) | ${fmt(before)} | ${fmt(added)} | ${fmt(sum(nightly[d.name]!.rows))} |`)
+      emit(`| ${d.name} | ${x(fullRatio)} | **${x(nightRatio)}** (target ≤ 1.2×: ${verdict(nightRatio <= 1.2)}); ${ratios[d.name]!.map(x).join(', ')} | ${fmt(before)} | ${fmt(added)} | ${fmt(sum(nightly[d.name]!.rows))} |`)
     }
     emit()
-    json['nightly'] = { changed, full: nightlyFull, noChange, nightly, plainFull, plainNightly }
+    json['nightly'] = { changed, full: nightlyFull, noChange, nightly, plainFull, plainNightly, historyRatios: ratios }
   } finally {
     await sim.close()
   }

@@ -154,15 +154,17 @@ export class HistoryWriter {
     const own = changedAt === undefined ? sql`null` : id('t', changedAt)
     const nextStart = sql`(select case when ${openEvent} > ${from('h')} then ${openEvent} when ${own} > ${from('h')} then ${own} else ${L} end from ${T} as t where ${sameKey('t', 'h')})`
     const closeEvent = sql`(select min(s.at_time) from ${S} as s where s.kind = 'close' and ${staged('s', 'h', false)} and s.at_time > ${from('h')})`
-    await exec(sql`update ${H} as h set ${sql.id(VALID_TO)} = case
+    // Driven by the staged keys (UPDATE … FROM), so that only their rows are looked at.
+    const closed = await exec(sql`update ${H} as h set ${sql.id(VALID_TO)} = case
         when ${reopened} is not null then ${reopened}
         when ${liveRow} then coalesce(${nextStart}, ${L})
         else coalesce(${closeEvent}, ${L}) end
-      where h.${sql.id(VALID_TO)} is null and ${inScope('h')}
+      from ${S} as sc
+      where sc.kind = 'scope' and ${staged('sc', 'h', true)} and h.${sql.id(VALID_TO)} is null
         and (${reopened} is not null or not exists (select 1 from ${T} as t where ${sameKey('t', 'h')} and t.${sql.id(DELETED_AT)} is null${unchanged}))`)
 
     // 2. An interval that closed the instant it opened held nothing (and its start is the next one's).
-    await exec(sql`delete from ${H} where ${sql.id(VALID_TO)} is not null and ${sql.id(VALID_TO)} <= ${sql.id(VALID_FROM)} and ${sql.id(pk[0]!)} in (select k1 from ${S} where kind = 'scope')`)
+    if (closed.affected > 0) await exec(sql`delete from ${H} where ${sql.id(VALID_TO)} is not null and ${sql.id(VALID_TO)} <= ${sql.id(VALID_FROM)} and ${sql.id(pk[0]!)} in (select k1 from ${S} where kind = 'scope')`)
 
     // 3. Intervals the log shows that began and ended before this load, where nothing known overlaps them.
     if (past.length > 0) {

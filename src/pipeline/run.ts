@@ -4,12 +4,8 @@ import type { Destination } from '../destinations/destination.ts'
 import { openDestination } from '../destinations/index.ts'
 import { OktaHttpClient } from '../okta/index.ts'
 import type { OktaClient } from '../okta/types.ts'
-import { readHistoryLog, timelineFor, windowStart, type HistoryLog, type WindowStart } from '../history/window.ts'
-import type { PastInterval } from '../history/timeline.ts'
 import { RESOURCES } from '../resources/index.ts'
-import { RESOURCE_NAMES } from '../resources/types.ts'
 import type { ExtractBatch, ExtractOptions, ResourceDefinition, ResourceName } from '../resources/types.ts'
-import { historyTableName, historyTwin } from '../schema/history-twin.ts'
 import { Normalizer } from '../schema/index.ts'
 import type { SchemaChange, TableDef } from '../schema/types.ts'
 import { describeError, OktaEltError } from '../util/errors.ts'
@@ -21,6 +17,7 @@ import { timePositionOf } from './progress-position.ts'
 import { testHooksFromEnv } from './test-hooks.ts'
 import { toCommitBatch } from './to-commit-batch.ts'
 import type { LoadHistory } from './to-commit-history.ts'
+import { HISTORY_TABLES, RunHistory } from './run-history.ts'
 import { refreshViews } from './views.ts'
 import type { ResourceSummary, RunOptions, RunStatus, RunSummary } from './types.ts'
 
@@ -59,7 +56,16 @@ export async function runPipeline(options: RunOptions): Promise<RunSummary> {
       signal: options.signal,
       schemaChanges: [],
       now,
-      history: RESOURCE_NAMES.filter((r) => config.history.includes(RESOURCES[r].table.table)),
+      history: new RunHistory({
+        historyTables: config.history,
+        selected: config.resources,
+        destination,
+        client,
+        extract: config.extract,
+        now,
+        logger,
+        signal: options.signal,
+      }),
     }
     const resources = withLostDestination(await runResources(ctx))
     await refreshViews(destination, logger)
@@ -96,9 +102,6 @@ function withLostDestination(resources: ResourceSummary[]): ResourceSummary[] {
   )
 }
 
-/** Every resource table's history twin, whether or not it keeps history now. */
-const HISTORY_TABLES: ReadonlySet<string> = new Set(RESOURCE_NAMES.map((r) => historyTableName(RESOURCES[r].table.table)))
-
 interface RunContext {
   runId: string
   destination: Destination
@@ -117,12 +120,10 @@ interface RunContext {
   signal: AbortSignal | undefined
   /** Schema changes that committed during this run, in commit order. */
   schemaChanges: SchemaChange[]
-  /** Resources whose tables keep history (the config's `history`). */
-  history: readonly ResourceName[]
+  /** The history tables' side of the run (see run-history.ts). */
+  history: RunHistory
   /** The clock loads are started and windowed by (RunOptions.clock). */
   now: () => Date
-  /** The run's one System Log query for the history tables, once a load asked for it. */
-  historyLog?: Promise<{ log: HistoryLog; windows: Map<ResourceName, WindowStart> }>
 }
 
 /** Starts every selected resource at once; each waits for the selected resources it runs after. */
@@ -166,7 +167,7 @@ async function runResource(ctx: RunContext, def: ResourceDefinition, blocked?: P
       maxIdentifierBytes: ctx.destination.capabilities.maxIdentifierBytes,
       maxColumns: ctx.destination.capabilities.maxColumns,
     })
-    const history = await loadHistory(ctx, def, loadStartedAt)
+    const history = await ctx.history.forLoad(def, loadStartedAt)
     const state = await ctx.destination.readState(def.name)
     const batches = def.extract({
       client,
@@ -199,7 +200,10 @@ async function runResource(ctx: RunContext, def: ResourceDefinition, blocked?: P
     }
     if (ctx.signal?.aborted) summary.status = 'interrupted'
     // Last, once every row is in: the intervals the log shows began and ended before this load.
-    else if (history?.timeline !== undefined) await commitPastIntervals(ctx, def, loadId, history, history.timeline.pastIntervals())
+    else if (history !== undefined) {
+      const past = ctx.history.pastCommit(def, loadId, history, ctx.tables)
+      if (past !== undefined) await ctx.destination.commitBatch(past)
+    }
   } catch (err) {
     if (ctx.signal?.aborted) {
       summary.status = 'interrupted'
@@ -259,75 +263,9 @@ async function commitGroup(
     const table = ownTables.find((t) => t.name === name)
     if (table) ctx.tables.set(name, table)
   }
-  noteHistoryTables(ctx, batch.schemaChanges)
+  ctx.history.noteCommitted(ctx.tables, batch.schemaChanges)
   ctx.schemaChanges.push(...batch.schemaChanges)
   return records.length
-}
-
-/**
- * What a load of `def` knows about history before its first commit: which resources keep it, its
- * start, and (for a resource whose changes System Log events time, with the log selected) the
- * events of its window, from the run's one shared log query. Undefined when no table keeps history.
- */
-async function loadHistory(ctx: RunContext, def: ResourceDefinition, loadStartedAt: Date): Promise<LoadHistory | undefined> {
-  if (ctx.history.length === 0) return undefined
-  const events = def.history?.events
-  if (events === undefined || !timedByLog(ctx, def.name)) return { tracked: ctx.history, loadStartedAt }
-  const { log, windows } = await historyLog(ctx)
-  return { tracked: ctx.history, loadStartedAt, timeline: timelineFor(log, events, windows.get(def.name)!) }
-}
-
-function timedByLog(ctx: RunContext, name: ResourceName): boolean {
-  return ctx.history.includes(name) && ctx.selected.includes(name) && ctx.selected.includes('system_log') && RESOURCES[name].history?.events !== undefined
-}
-
-/** The System Log events of every history table's window, read once (by the first load that needs them). */
-function historyLog(ctx: RunContext): Promise<{ log: HistoryLog; windows: Map<ResourceName, WindowStart> }> {
-  ctx.historyLog ??= (async () => {
-    const timed = ctx.history.filter((r) => timedByLog(ctx, r))
-    const nowMs = ctx.now().getTime()
-    const windows = new Map<ResourceName, WindowStart>()
-    for (const r of timed) {
-      const last = await ctx.destination.lastSucceededRunStart(r)
-      windows.set(r, windowStart({ lastSucceededRunStart: last, nowMs, lookbackMs: ctx.extract.lookbackMs, logStartMs: ctx.extract.systemLogStartMs }))
-    }
-    const log = await readHistoryLog({
-      client: ctx.client,
-      filters: timed.map((r) => RESOURCES[r].history!.events!.filter),
-      sinceMs: Math.min(...[...windows.values()].map((w) => w.sinceMs)),
-      untilMs: nowMs,
-      logger: ctx.logger,
-      ...(ctx.signal ? { signal: ctx.signal } : {}),
-    })
-    return { log, windows }
-  })()
-  return ctx.historyLog
-}
-
-/** One more commit, with no rows: the intervals the log shows that began and ended before this load. */
-async function commitPastIntervals(ctx: RunContext, def: ResourceDefinition, loadId: string, history: LoadHistory, past: PastInterval[]): Promise<void> {
-  if (past.length === 0 || !ctx.tables.has(historyTableName(def.table.table))) return
-  await ctx.destination.commitBatch(
-    toCommitBatch({
-      loadId,
-      resource: def,
-      batches: [],
-      normalized: { changes: [], batches: [] },
-      tables: [...ctx.tables.values()],
-      registry: RESOURCES,
-      history: { load: history, committed: new Set(ctx.tables.keys()), past },
-    }),
-  )
-}
-
-/** History tables created or changed by a commit: their shape follows their table's, now committed. */
-function noteHistoryTables(ctx: RunContext, changes: readonly SchemaChange[]): void {
-  for (const change of changes) {
-    const name = change.kind === 'create_table' ? change.table.name : change.table
-    const base = ctx.history.map((r) => RESOURCES[r].table.table).find((t) => historyTableName(t) === name)
-    const table = base === undefined ? undefined : ctx.tables.get(base)
-    if (table !== undefined) ctx.tables.set(name, historyTwin(table))
-  }
 }
 
 /** The summary fields of a failed resource: one line, stable code, Okta's errorCode, exit code. */
