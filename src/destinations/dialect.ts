@@ -68,6 +68,15 @@ export interface SqlDialect {
    * deleted in the transaction that inserted them).
    */
   readonly indexHistoryKeys?: boolean
+  /**
+   * Whether the planner must be told the scratch table's size once it holds many keys (Postgres:
+   * `ANALYZE`, inside the transaction). Without it a table emptied and refilled every commit is
+   * misjudged, and the history statements hash whole tables instead of probing the keys' indexes:
+   * a cost that grows with the org, not with the change.
+   */
+  readonly analyzeScratchTables?: boolean
+  /** Whether to gather planner statistics for the tables a load created, once it finished (Postgres). */
+  readonly analyzeNewTables?: boolean
 }
 
 /** One statement inside the open transaction, on the connection that owns it. */

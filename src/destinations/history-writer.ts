@@ -9,6 +9,8 @@ import { DELETED_AT, LOAD_ID } from './system-columns.ts'
 const STAGE = '_okta_elt_history_stage'
 /** Stage rows per INSERT (6 parameters each: far below every database's limit). */
 const STAGE_ROWS_PER_STATEMENT = 200
+/** Staged keys from which the planner is told how many there are (see `SqlDialect.analyzeScratchTables`). */
+const ANALYZE_FROM_ROWS = 100
 
 type Stage = { kind: 'scope' | 'open' | 'close' | 'past'; k1: string; k2: string; at?: Date; until?: Date; source?: string }
 
@@ -30,11 +32,13 @@ export class HistoryWriter {
   readonly #driver: SqlDriver
   readonly #types: SqlTypeMap
   readonly #indexKeys: boolean
+  readonly #analyzeStage: boolean
 
-  constructor(parts: { driver: SqlDriver; types: SqlTypeMap; indexKeys: boolean }) {
+  constructor(parts: { driver: SqlDriver; types: SqlTypeMap; indexKeys: boolean; analyzeStage: boolean }) {
     this.#driver = parts.driver
     this.#types = parts.types
     this.#indexKeys = parts.indexKeys
+    this.#analyzeStage = parts.analyzeStage
   }
 
   async sync(tx: Tx, ws: SchemaWorkspace, batch: CommitBatch, now: Date): Promise<void> {
@@ -137,6 +141,8 @@ export class HistoryWriter {
         await exec(sql`insert into ${S} (kind, k1, k2, at_time) select 'close', ${sql.id(pk[0]!)}, ${k2}, ${this.#types.tsParam(new Date(sweep.at))} ${swept}`)
       }
     }
+
+    if (this.#analyzeStage && (stage.length >= ANALYZE_FROM_ROWS || sweeps.length > 0)) await exec(sql`analyze ${S}`)
 
     const tracked = new Set([LOAD_ID, DELETED_AT, ...pk, ...spec.untracked])
     const compared = table.def.columns.filter((c) => !tracked.has(c.name) && twin.byName.has(c.name)).map((c) => c.name)

@@ -1,5 +1,5 @@
 import { setTimeout as sleep } from 'node:timers/promises'
-import type { Kysely } from 'kysely'
+import { sql, type Kysely } from 'kysely'
 import type { RowValue, TableDef } from '../schema/types.ts'
 import type { StateRow } from '../state/types.ts'
 import { OktaEltError } from '../util/errors.ts'
@@ -46,6 +46,8 @@ export class SqlDestination implements Destination {
   #openBlocked: DestinationLockedError | null = null
   #closed = false
   #locked = false
+  /** Tables each running load created (see `SqlDialect.analyzeNewTables`). */
+  readonly #createdBy = new Map<string, Set<string>>()
 
   constructor(kind: DestinationKind, displayName: string, parts: SqlDialect, opts: DestinationOptions = {}) {
     this.dialect = kind
@@ -63,7 +65,7 @@ export class SqlDestination implements Destination {
       bulk,
       schema: this.#schema,
       ledger: this.#ledger,
-      history: new HistoryWriter({ driver, types, indexKeys: parts.indexHistoryKeys ?? true }),
+      history: new HistoryWriter({ driver, types, indexKeys: parts.indexHistoryKeys ?? true, analyzeStage: parts.analyzeScratchTables ?? false }),
       displayName,
       logger: this.#logger,
       beforeCommit: opts.beforeCommit,
@@ -241,6 +243,14 @@ export class SqlDestination implements Destination {
       await this.#recording(`recording the outcome of a load in ${this.displayName}`, () => this.#ledger.finishLoad(result))
       // A load's outcome is only true if the database it was written to is still the destination.
       this.#parts.driver.checkStillThere?.()
+      const created = this.#createdBy.get(result.loadId)
+      this.#createdBy.delete(result.loadId)
+      if (created !== undefined && this.#parts.analyzeNewTables === true) {
+        // Planner statistics for the tables a first load filled, now rather than whenever
+        // autovacuum gets to them: the next commits (the history tables' lookups) and the
+        // first queries are planned for their real size. Statistics only: a failure is nothing.
+        for (const table of created) await sql`analyze ${this.#parts.driver.tableRef(table)}`.execute(this.#parts.driver.kysely).catch(() => undefined)
+      }
     })
   }
 
@@ -256,7 +266,15 @@ export class SqlDestination implements Destination {
   }
 
   commitBatch(batch: CommitBatch): Promise<void> {
-    return this.#ready(() => this.#committer.commit(batch))
+    return this.#ready(async () => {
+      await this.#committer.commit(batch)
+      for (const change of batch.schemaChanges) {
+        if (change.kind !== 'create_table') continue
+        const created = this.#createdBy.get(batch.loadId) ?? new Set<string>()
+        created.add(change.table.name)
+        this.#createdBy.set(batch.loadId, created)
+      }
+    })
   }
 
   #assertNotClosed(): void {

@@ -41,9 +41,18 @@ export class RunHistory {
   }
 
   /**
+   * Starts the run's System Log query for the history tables at once, so that it overlaps the
+   * loads' own requests instead of holding back their first commit.
+   */
+  prefetch(): void {
+    if (this.tracked.some((r) => this.#timedByLog(r))) this.#shared().catch(() => undefined)
+  }
+
+  /**
    * What a load of `def` knows about history before its first commit: which resources keep it,
    * its start, and (for a resource whose changes System Log events time, with the log selected)
-   * the events of its window. Undefined when no table keeps history.
+   * the events of its window. Undefined when no table keeps history. Only commits wait for it:
+   * the load extracts meanwhile.
    */
   async forLoad(def: ResourceDefinition, loadStartedAt: Date): Promise<LoadHistory | undefined> {
     if (this.tracked.length === 0) return undefined

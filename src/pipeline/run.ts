@@ -67,6 +67,7 @@ export async function runPipeline(options: RunOptions): Promise<RunSummary> {
         signal: options.signal,
       }),
     }
+    ctx.history.prefetch()
     const resources = withLostDestination(await runResources(ctx))
     await refreshViews(destination, logger)
     const finishedAt = now()
@@ -167,7 +168,9 @@ async function runResource(ctx: RunContext, def: ResourceDefinition, blocked?: P
       maxIdentifierBytes: ctx.destination.capabilities.maxIdentifierBytes,
       maxColumns: ctx.destination.capabilities.maxColumns,
     })
-    const history = await ctx.history.forLoad(def, loadStartedAt)
+    const history = ctx.history.forLoad(def, loadStartedAt)
+    // Awaited by the first commit; a failure surfaces there (or at the end), never unhandled.
+    history.catch(() => undefined)
     const state = await ctx.destination.readState(def.name)
     const batches = def.extract({
       client,
@@ -180,7 +183,7 @@ async function runResource(ctx: RunContext, def: ResourceDefinition, blocked?: P
       signal: ctx.signal,
     })
     for await (const group of mergeWhileBusy(batches, (b) => Math.max(1, b.records.length), ctx.maxBatchRows)) {
-      summary.rows += await commitGroup(ctx, def, loadId, normalizer, group, history)
+      summary.rows += await commitGroup(ctx, def, loadId, normalizer, group, await history)
       summary.batches += 1
       const position = timePositionOf(def, group)
       ctx.logger({
@@ -200,8 +203,9 @@ async function runResource(ctx: RunContext, def: ResourceDefinition, blocked?: P
     }
     if (ctx.signal?.aborted) summary.status = 'interrupted'
     // Last, once every row is in: the intervals the log shows began and ended before this load.
-    else if (history !== undefined) {
-      const past = ctx.history.pastCommit(def, loadId, history, ctx.tables)
+    else {
+      const known = await history
+      const past = known === undefined ? undefined : ctx.history.pastCommit(def, loadId, known, ctx.tables)
       if (past !== undefined) await ctx.destination.commitBatch(past)
     }
   } catch (err) {

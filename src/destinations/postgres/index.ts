@@ -26,6 +26,8 @@ export const postgresDialect = {
       widening: postgresWidening(target.schema),
       bulk: new PostgresBulkWriter(driver),
       lock: new PostgresLock(driver),
+      analyzeScratchTables: true,
+      analyzeNewTables: true,
     }, opts)
   },
 } as const satisfies DestinationDialect<PostgresTarget>
