@@ -106,12 +106,6 @@ export class HistoryWriter {
       const second = exact ? sql`${id(s, 'k2')} = ${id(r, pk[1]!)}` : sql`(${id(s, 'k2')} = ${id(r, pk[1]!)} or ${id(s, 'k2')} = '*')`
       return sql`${first} and ${second}`
     }
-    const inScope = (r: string): RawBuilder<unknown> => {
-      const parts = [sql`${id(r, pk[0]!)} in (select k1 from ${S} where kind = 'scope')`]
-      if (pk.length === 2) parts.push(sql`${id(r, pk[1]!)} in (select k2 from ${S} where kind = 'scope')`)
-      parts.push(sql`exists (select 1 from ${S} as s where s.kind = 'scope' and ${staged('s', r, true)})`)
-      return sql.join(parts, sql` and `)
-    }
     const exec = (q: RawBuilder<unknown>) => tx.exec(q.compile(this.#driver.kysely))
 
     // A new history table: the primary key serves lookups by its first key part (a group's
@@ -144,8 +138,8 @@ export class HistoryWriter {
 
     if (this.#analyzeStage && (stage.length >= ANALYZE_FROM_ROWS || sweeps.length > 0)) await exec(sql`analyze ${S}`)
 
-    const tracked = new Set([LOAD_ID, DELETED_AT, ...pk, ...spec.untracked])
-    const compared = table.def.columns.filter((c) => !tracked.has(c.name) && twin.byName.has(c.name)).map((c) => c.name)
+    const notCompared = new Set([LOAD_ID, DELETED_AT, ...pk, ...spec.untracked])
+    const compared = table.def.columns.filter((c) => !notCompared.has(c.name) && twin.byName.has(c.name)).map((c) => c.name)
     const changedAt = spec.changedAt !== undefined && table.byName.get(spec.changedAt)?.type === 'timestamp' ? spec.changedAt : undefined
     const unchanged = compared.length === 0 ? sql`` : sql` and not (${sql.join(compared.map((c) => sql`${id('t', c)} is distinct from ${id('h', c)}`), sql` or `)})`
     const liveRow = sql`exists (select 1 from ${T} as t where ${sameKey('t', 'h')} and t.${sql.id(DELETED_AT)} is null)`

@@ -21,35 +21,37 @@ export function windowStart(args: { lastSucceededRunStart: Date | undefined; now
   return { sinceMs: Math.max(earliest, last.getTime() - Math.max(0, args.lookbackMs)), first: false }
 }
 
-/** The System Log events of every history table's window, read once per run. */
+/** The effects of the System Log events of every history table's window, read once per run, by resource. */
 export interface HistoryLog {
-  events: readonly { published: string; event: Record<string, unknown> }[]
+  effects: ReadonlyMap<string, readonly TimedEffect[]>
 }
 
 /**
  * One bounded, filtered System Log query for every history table of the run (their event types
  * together, from the earliest window start up to now): ⌈events / 1000⌉ requests on the logs
- * bucket, usually one. A log that cannot be read (no permission, an outage past the retries)
- * times nothing: changes fall back to the records' own times or the load's start, with a warning;
- * the rows load all the same.
+ * bucket, usually one. Only each event's effects are kept (key, open or close, time), not the
+ * event: a first load's 90 days of membership events stay small. A log that cannot be read (no
+ * permission, an outage past the retries) times nothing: changes fall back to the records' own
+ * times or the load's start, with a warning; the rows load all the same.
  */
 export async function readHistoryLog(args: {
   client: OktaClient
-  filters: readonly string[]
+  declarations: readonly { resource: string; events: HistoryEvents }[]
   sinceMs: number
   untilMs: number
   logger: Logger
   signal?: AbortSignal
 }): Promise<HistoryLog> {
-  const events: { published: string; event: Record<string, unknown> }[] = []
-  const filter = args.filters.map((f) => `(${f})`).join(' or ')
+  const effects = new Map<string, TimedEffect[]>(args.declarations.map((d) => [d.resource, []]))
+  const filter = args.declarations.map((d) => `(${d.events.filter})`).join(' or ')
   const query = { since: oktaTime(args.sinceMs), until: oktaTime(args.untilMs), filter, limit: LOG_PAGE_SIZE }
   try {
     for await (const page of args.client.pages('/api/v1/logs', { query, ...(args.signal ? { signal: args.signal } : {}) })) {
       for (const event of page.items) {
         const published = event['published']
         if (typeof published !== 'string' || Number.isNaN(Date.parse(published))) continue
-        events.push({ published: new Date(published).toISOString(), event })
+        const at = new Date(published).toISOString()
+        for (const d of args.declarations) for (const effect of d.events.effects(event)) effects.get(d.resource)!.push({ ...effect, at })
       }
     }
   } catch (err) {
@@ -59,17 +61,13 @@ export async function readHistoryLog(args: {
       event: 'history.log_unavailable',
       msg: `cannot read the System Log to time the history tables (${describeError(err)}); this run's changes are timed by lastUpdated or the load`,
     })
-    return { events: [] }
+    return { effects: new Map() }
   }
-  return { events }
+  return { effects }
 }
 
-/** One table's timeline: the effects its resource declares, of the events inside its own window. */
-export function timelineFor(log: HistoryLog, events: HistoryEvents, window: WindowStart): HistoryTimeline {
-  const effects: TimedEffect[] = []
-  for (const { published, event } of log.events) {
-    if (Date.parse(published) < window.sinceMs) continue
-    for (const effect of events.effects(event)) effects.push({ ...effect, at: published })
-  }
+/** One table's timeline: its resource's effects inside its own window. */
+export function timelineFor(log: HistoryLog, resource: string, window: WindowStart): HistoryTimeline {
+  const effects = (log.effects.get(resource) ?? []).filter((e) => Date.parse(e.at) >= window.sinceMs)
   return new HistoryTimeline(effects, { horizon: oktaTime(window.sinceMs), first: window.first })
 }

@@ -59,7 +59,7 @@ export class RunHistory {
     const events = def.history?.events
     if (events === undefined || !this.#timedByLog(def.name)) return { tracked: this.tracked, loadStartedAt }
     const { log, windows } = await this.#shared()
-    return { tracked: this.tracked, loadStartedAt, timeline: timelineFor(log, events, windows.get(def.name)!) }
+    return { tracked: this.tracked, loadStartedAt, timeline: timelineFor(log, def.name, windows.get(def.name)!) }
   }
 
   /** The last commit of a load, with no rows: the intervals the log shows began and ended before it (undefined: none). */
@@ -104,7 +104,7 @@ export class RunHistory {
       }
       const log = await readHistoryLog({
         client,
-        filters: timed.map((r) => RESOURCES[r].history!.events!.filter),
+        declarations: timed.map((r) => ({ resource: r, events: RESOURCES[r].history!.events! })),
         sinceMs: Math.min(...[...windows.values()].map((w) => w.sinceMs)),
         untilMs: nowMs,
         logger,
