@@ -5,7 +5,7 @@ import type { MigrationFactory } from './context.ts'
  * src/destinations/history-writer.ts). Emptied before each table's sync inside the commit's
  * transaction, so it never holds anything between commits; a table rather than a TEMP table so
  * that the same statements work on every database and connection.
- * - `kind` `scope`: a key the batch touched; `open` / `close`: a System Log event that opened or
+ * - `kind` `written` / `gone`: a key the batch wrote / deleted or swept; `open` / `close`: a System Log event that opened or
  *   closed the key at `at_time` (`k2` = `*`: any second key part); `past`: an interval the log shows
  *   that began and ended before this load (`at_time` … `until_time`, `source`).
  */

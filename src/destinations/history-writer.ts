@@ -12,7 +12,8 @@ const STAGE_ROWS_PER_STATEMENT = 200
 /** Staged keys from which the planner is told how many there are (see `SqlDialect.analyzeScratchTables`). */
 const ANALYZE_FROM_ROWS = 100
 
-type Stage = { kind: 'scope' | 'open' | 'close' | 'past'; k1: string; k2: string; at?: Date; until?: Date; source?: string }
+/** `written`: a key the batch wrote; `gone`: one it deleted or swept; `open`/`close`: an event; `past`: a log-shown interval. */
+type Stage = { kind: 'written' | 'gone' | 'open' | 'close' | 'past'; k1: string; k2: string; at?: Date; until?: Date; source?: string }
 
 /**
  * Keeps `<table>_history` in step with `<table>`, inside the commit's transaction, after its rows,
@@ -70,22 +71,22 @@ export class HistoryWriter {
 
     const stage: Stage[] = []
     const scoped = new Set<string>()
-    const scope = (key: readonly unknown[]): void => {
+    const scope = (key: readonly unknown[], kind: 'written' | 'gone'): void => {
       const k1 = String(key[0])
       const k2 = pk.length === 2 ? String(key[1]) : ''
       const id = `${k1}\u0000${k2}`
-      if (scoped.has(id)) return
-      scoped.add(id)
-      stage.push({ kind: 'scope', k1, k2 })
+      if (scoped.has(`${kind}\u0000${id}`)) return
+      scoped.add(`${kind}\u0000${id}`)
+      stage.push({ kind, k1, k2 })
     }
     for (const w of writes) {
       const at = pk.map((c) => w.rows.columns.indexOf(c))
       if (at.some((i) => i < 0)) continue
-      for (const row of w.rows.rows) scope(at.map((i) => row[i]))
+      for (const row of w.rows.rows) scope(at.map((i) => row[i]), 'written')
     }
     for (const d of deletes) {
       d.keys.forEach((key, i) => {
-        scope(key)
+        scope(key, 'gone')
         const when = d.times?.[i]
         if (when !== undefined) stage.push({ kind: 'close', k1: String(key[0]), k2: pk.length === 2 ? String(key[1]) : '', at: new Date(when) })
       })
@@ -130,7 +131,7 @@ export class HistoryWriter {
       const where = sweep.where === undefined ? sql`` : sql` and ${sql.id(sweep.where.column)} = ${sweep.where.value}`
       const k2 = pk.length === 2 ? sql.id(pk[1]!) : sql`''`
       const swept = sql`from ${T} where ${sql.id(DELETED_AT)} = ${this.#types.tsParam(a.now)}${where}`
-      await exec(sql`insert into ${S} (kind, k1, k2) select 'scope', ${sql.id(pk[0]!)}, ${k2} ${swept}`)
+      await exec(sql`insert into ${S} (kind, k1, k2) select 'gone', ${sql.id(pk[0]!)}, ${k2} ${swept}`)
       if (sweep.at !== undefined) {
         await exec(sql`insert into ${S} (kind, k1, k2, at_time) select 'close', ${sql.id(pk[0]!)}, ${k2}, ${this.#types.tsParam(new Date(sweep.at))} ${swept}`)
       }
@@ -154,17 +155,20 @@ export class HistoryWriter {
     const own = changedAt === undefined ? sql`null` : id('t', changedAt)
     const nextStart = sql`(select case when ${openEvent} > ${from('h')} then ${openEvent} when ${own} > ${from('h')} then ${own} else ${L} end from ${T} as t where ${sameKey('t', 'h')})`
     const closeEvent = sql`(select min(s.at_time) from ${S} as s where s.kind = 'close' and ${staged('s', 'h', false)} and s.at_time > ${from('h')})`
-    // Driven by the staged keys (UPDATE … FROM), so that only their rows are looked at.
+    // Driven by the staged keys (UPDATE … FROM), so that only their rows are looked at. A written
+    // row of a table whose every column is its key cannot have changed: there only the keys gone
+    // and those with a removal event can close (a group's re-pulled members need no look).
+    const closing = compared.length === 0 && changedAt === undefined ? sql`kind in ('gone', 'close')` : sql`kind in ('written', 'gone', 'close')`
     const closed = await exec(sql`update ${H} as h set ${sql.id(VALID_TO)} = case
         when ${reopened} is not null then ${reopened}
         when ${liveRow} then coalesce(${nextStart}, ${L})
         else coalesce(${closeEvent}, ${L}) end
-      from ${S} as sc
-      where sc.kind = 'scope' and ${staged('sc', 'h', true)} and h.${sql.id(VALID_TO)} is null
+      from (select distinct k1, k2 from ${S} where ${closing}) as sc
+      where ${staged('sc', 'h', true)} and h.${sql.id(VALID_TO)} is null
         and (${reopened} is not null or not exists (select 1 from ${T} as t where ${sameKey('t', 'h')} and t.${sql.id(DELETED_AT)} is null${unchanged}))`)
 
     // 2. An interval that closed the instant it opened held nothing (and its start is the next one's).
-    if (closed.affected > 0) await exec(sql`delete from ${H} where ${sql.id(VALID_TO)} is not null and ${sql.id(VALID_TO)} <= ${sql.id(VALID_FROM)} and ${sql.id(pk[0]!)} in (select k1 from ${S} where kind = 'scope')`)
+    if (closed.affected > 0) await exec(sql`delete from ${H} where ${sql.id(VALID_TO)} is not null and ${sql.id(VALID_TO)} <= ${sql.id(VALID_FROM)} and ${sql.id(pk[0]!)} in (select k1 from ${S} where kind in ('written', 'gone', 'close'))`)
 
     // 3. Intervals the log shows that began and ended before this load, where nothing known overlaps them.
     if (past.length > 0) {
@@ -183,7 +187,7 @@ export class HistoryWriter {
     const start = sql`case when ${fits(openEvent)} then ${openEvent} when ${fits(own)} then ${own} when ${lastEnd} is null or ${L} >= ${lastEnd} then ${L} else ${lastEnd} end`
     const source = sql`case when ${fits(openEvent)} then 'system_log' when ${fits(own)} then 'last_updated' else 'load' end`
     const copied = table.def.columns.filter((c) => twin.byName.has(c.name)).map((c) => c.name)
-    const rows = seed ? sql`from ${T} as t` : sql`from ${S} as sc join ${T} as t on sc.kind = 'scope' and ${staged('sc', 't', true)}`
+    const rows = seed ? sql`from ${T} as t` : sql`from ${S} as sc join ${T} as t on sc.kind = 'written' and ${staged('sc', 't', true)}`
     await exec(sql`insert into ${H} (${sql.join(copied.map((c) => sql.id(c)))}, ${sql.id(VALID_FROM)}, ${sql.id(VALID_TO)}, ${sql.id(VALID_SOURCE)})
       select ${sql.join(copied.map((c) => id('t', c)))}, ${start}, null, ${source} ${rows}
       where t.${sql.id(DELETED_AT)} is null and not exists (select 1 from ${H} as h where ${sameKey('h', 't')} and h.${sql.id(VALID_TO)} is null)`)
