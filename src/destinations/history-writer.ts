@@ -7,8 +7,9 @@ import type { LiveTable, SchemaWorkspace } from './live-schema.ts'
 import { DELETED_AT, LOAD_ID } from './system-columns.ts'
 
 const STAGE = '_okta_elt_history_stage'
-/** Stage rows per INSERT (6 parameters each: far below every database's limit). */
-const STAGE_ROWS_PER_STATEMENT = 200
+/** Stage rows per INSERT: 3 parameters a key row, 6 a timed one (far below every database's limit: SQLite's is 32,766). */
+const KEY_ROWS_PER_STATEMENT = 2000
+const TIMED_ROWS_PER_STATEMENT = 500
 /** Staged keys from which the planner is told how many there are (see `SqlDialect.analyzeScratchTables`). */
 const ANALYZE_FROM_ROWS = 100
 
@@ -117,8 +118,16 @@ export class HistoryWriter {
     }
 
     await exec(sql`delete from ${S}`)
-    for (let i = 0; i < stage.length; i += STAGE_ROWS_PER_STATEMENT) {
-      const chunk = stage.slice(i, i + STAGE_ROWS_PER_STATEMENT)
+    // Keys alone (most rows: a re-pulled group's every member) go three parameters a row, so a
+    // large group costs few statements; timed rows six.
+    const keysOnly = stage.filter((r) => r.at === undefined)
+    for (let i = 0; i < keysOnly.length; i += KEY_ROWS_PER_STATEMENT) {
+      const chunk = keysOnly.slice(i, i + KEY_ROWS_PER_STATEMENT)
+      await exec(sql`insert into ${S} (kind, k1, k2) values ${sql.join(chunk.map((r) => sql`(${r.kind}, ${r.k1}, ${r.k2})`))}`)
+    }
+    const timed = stage.filter((r) => r.at !== undefined)
+    for (let i = 0; i < timed.length; i += TIMED_ROWS_PER_STATEMENT) {
+      const chunk = timed.slice(i, i + TIMED_ROWS_PER_STATEMENT)
       const ts = (d: Date | undefined) => (d === undefined ? null : this.#types.tsParam(d))
       await exec(
         sql`insert into ${S} (kind, k1, k2, at_time, until_time, source) values ${sql.join(

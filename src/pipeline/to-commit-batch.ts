@@ -3,6 +3,7 @@ import type { ExtractBatch, ResourceDefinition, ResourceName } from '../resource
 import type { SchemaChange, TableDef } from '../schema/types.ts'
 import type { RowBatch } from '../schema/types.ts'
 import type { PastInterval } from '../history/timeline.ts'
+import { samePath } from './record-paths.ts'
 import { toCommitHistory, type LoadHistory } from './to-commit-history.ts'
 
 /**
@@ -85,8 +86,4 @@ export function toCommitBatch(args: {
     counts: { rows: batches.reduce((n, b) => n + b.records.length, 0) },
     ...(history === undefined ? {} : { history: history.history }),
   }
-}
-
-function samePath(a: readonly string[], b: readonly string[]): boolean {
-  return a.length === b.length && a.every((s, i) => s === b[i])
 }

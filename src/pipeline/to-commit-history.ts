@@ -3,6 +3,7 @@ import type { HistoryTimeline, PastInterval } from '../history/timeline.ts'
 import type { ExtractBatch, ResourceDefinition, ResourceName } from '../resources/types.ts'
 import { historyChanges } from '../schema/history-twin.ts'
 import type { SchemaChange, TableDef } from '../schema/types.ts'
+import { samePath, startsWith, valueAt } from './record-paths.ts'
 
 /** What a load knows about history before its first commit (see run.ts). */
 export interface LoadHistory {
@@ -73,18 +74,3 @@ function specFor(def: ResourceDefinition, table: TableDef): HistoryTableSpec {
     untracked: table.columns.filter((c) => untracked.some((u) => startsWith(c.path, u))).map((c) => c.name),
   }
 }
-
-function valueAt(record: Record<string, unknown>, path: readonly string[]): unknown {
-  let v: unknown = record
-  for (const p of path) v = v !== null && typeof v === 'object' ? (v as Record<string, unknown>)[p] : undefined
-  return v
-}
-
-function samePath(a: readonly string[], b: readonly string[]): boolean {
-  return a.length === b.length && a.every((s, i) => s === b[i])
-}
-
-function startsWith(path: readonly string[], prefix: readonly string[]): boolean {
-  return path.length >= prefix.length && prefix.every((s, i) => s === path[i])
-}
-
