@@ -1,4 +1,5 @@
 import type { Kysely } from 'kysely'
+import type { ValidSource } from '../schema/history-twin.ts'
 import type { ColumnType, RowBatch, RowValue, SchemaChange, TableDef } from '../schema/types.ts'
 import type { StateRow, StateWrite } from '../state/types.ts'
 import type { DestinationKind } from './registry.ts'
@@ -134,7 +135,7 @@ export interface CommitHistory {
   /** System Log events timing the changes of the keys this commit touches (one-part key on a two-part table: every row of that first part). */
   events: { table: string; kind: 'open' | 'close'; key: string[]; at: string }[]
   /** Intervals the System Log shows that began and ended before this load (kept where they overlap nothing known). */
-  past: { table: string; key: string[]; from: string; to: string; source: 'system_log' | 'log_horizon' }[]
+  past: { table: string; key: string[]; from: string; to: string; source: Extract<ValidSource, 'system_log' | 'log_horizon'> }[]
 }
 
 export interface HistoryTableSpec {

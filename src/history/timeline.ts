@@ -1,4 +1,5 @@
 import type { HistoryEffect } from '../resources/types.ts'
+import type { ValidSource } from '../schema/history-twin.ts'
 
 /** One System Log event's effect on one key, at the event's `published` time (ISO). */
 export interface TimedEffect extends HistoryEffect {
@@ -10,7 +11,7 @@ export interface PastInterval {
   key: string[]
   from: string
   to: string
-  source: 'system_log' | 'log_horizon'
+  source: Extract<ValidSource, 'system_log' | 'log_horizon'>
 }
 
 /**
@@ -35,10 +36,6 @@ export class HistoryTimeline {
       push(this.#byFirst, e.key[0]!, e)
       if (e.key.length > 1) push(this.#byKey, keyId(e.key), e)
     }
-  }
-
-  get size(): number {
-    return this.#all.length
   }
 
   /**

@@ -56,8 +56,7 @@ export class RunHistory {
    */
   async forLoad(def: ResourceDefinition, loadStartedAt: Date): Promise<LoadHistory | undefined> {
     if (this.tracked.length === 0) return undefined
-    const events = def.history?.events
-    if (events === undefined || !this.#timedByLog(def.name)) return { tracked: this.tracked, loadStartedAt }
+    if (!this.#timedByLog(def.name)) return { tracked: this.tracked, loadStartedAt }
     const { log, windows } = await this.#shared()
     return { tracked: this.tracked, loadStartedAt, timeline: timelineFor(log, def.name, windows.get(def.name)!) }
   }

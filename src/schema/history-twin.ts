@@ -31,10 +31,6 @@ export function historyTableName(table: string): string {
   return `${table}_history`
 }
 
-export function isIntervalColumn(name: string): boolean {
-  return name === VALID_FROM || name === VALID_TO || name === VALID_SOURCE
-}
-
 /** The history table of `table` as it stands. */
 export function historyTwin(table: TableDef): TableDef {
   return {
