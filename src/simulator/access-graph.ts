@@ -203,6 +203,36 @@ export class AccessGraph {
     this.#schema.lastUpdated = now
   }
 
+  /** Drops a custom attribute from the schema; false when none was declared. */
+  removeCustomAttribute(name: string, now: number): boolean {
+    if (!this.#schema.custom.delete(name)) return false
+    this.#schema.lastUpdated = now
+    return true
+  }
+
+  /** A new, non-default user type (`oty…`). */
+  addType(name: string, displayName: string, description: string, now: number): UserType {
+    if (this.#types.some((t) => t.name === name)) throw new Error(`a user type named ${name} exists`)
+    const type: UserType = { id: this.newId('oty'), name, displayName, description, default: false, created: now, lastUpdated: now }
+    this.#types.push(type)
+    return type
+  }
+
+  updateType(id: string, patch: Partial<Pick<UserType, 'displayName' | 'description'>>, now: number): void {
+    const type = this.#types.find((t) => t.id === id)
+    if (!type) throw new Error(`unknown user type ${id}`)
+    Object.assign(type, patch)
+    type.lastUpdated = now
+  }
+
+  /** Okta refuses to delete the default type (every generated user has it). */
+  removeType(id: string): void {
+    const at = this.#types.findIndex((t) => t.id === id)
+    if (at === -1) throw new Error(`unknown user type ${id}`)
+    if (this.#types[at]!.default) throw new Error(`user type ${id} is the default type: Okta refuses to delete it`)
+    this.#types.splice(at, 1)
+  }
+
   // ------------------------------------------------------------------ app ↔ group
 
   appGroupUpdated(appSeq: number, groupSeq: number, fallback: number): number {

@@ -136,6 +136,9 @@ function personName(seed: number, i: number): [string, string] {
   return [pick(FIRST_NAMES, seed, i, S.first), pick(LAST_NAMES, seed, i, S.last)]
 }
 
+/** The custom attributes generated users carry (their values are formulas, see `generateUser`). */
+export const GENERATED_CUSTOM_ATTRIBUTES: ReadonlySet<string> = new Set(['startDate', 'employeeLevel', 'hourlyRate', 'isContractor', 'entitlements', 'githubUsername'])
+
 export function generateUser(ctx: GenContext, i: number): UserRecord {
   const seed = ctx.seed
   const status = statusOf(seed, i)

@@ -9,7 +9,7 @@ import { actorOf, type LogRefs, type Ref } from './log-generator.ts'
 import { LogStore } from './log-store.ts'
 import { APP_TEMPLATES } from './names.ts'
 import {
-  baseLastUpdated, baseStatus, buildApp, generateApps, generateDirectAssignments, generateGroups, generateMemberships,
+  baseLastUpdated, baseStatus, buildApp, GENERATED_CUSTOM_ATTRIBUTES, generateApps, generateDirectAssignments, generateGroups, generateMemberships,
   generateUser, indexFromLogin, slug, userJson, userNames, type AppRecord, type GenContext, type GroupRecord, type GroupType,
   type UserRecord,
 } from './org-generator.ts'
@@ -935,6 +935,34 @@ export class OrgStore implements OrgControl {
   /** Declares a custom profile attribute in the user schema (no user holds a value yet). */
   declareCustomAttribute(name: string, attr: Pick<SchemaAttribute, 'type'> & Partial<SchemaAttribute>): void {
     this.graph.declareCustomAttribute(name, { title: name, mutability: 'READ_WRITE', scope: 'NONE', ...attr }, this.clock.nowMs())
+  }
+
+  /**
+   * Removes a custom attribute from the profile schema and its values from every user (Okta: a
+   * schema update setting the property to null; base attributes cannot be removed). Users'
+   * `lastUpdated` stays: no listing by `lastUpdated` shows the change. The attributes every
+   * generated user holds (startDate, employeeLevel…) are part of the generator and cannot go.
+   */
+  removeCustomAttribute(name: string): void {
+    if (this.graph.schema().base.has(name)) throw new Error(`${name} is a base attribute: Okta cannot remove it`)
+    if (GENERATED_CUSTOM_ATTRIBUTES.has(name)) throw new Error(`${name} is held by every generated user: the simulator cannot remove it`)
+    if (!this.graph.removeCustomAttribute(name, this.clock.nowMs())) throw new Error(`no custom attribute ${name} in the user schema`)
+    const layer = this.#layers.findIndex((l) => l.name === name)
+    if (layer !== -1) this.#layers.splice(layer, 1)
+    for (const rec of this.#overlay.values()) delete rec.profile[name]
+  }
+
+  /** Creates a user type (Okta logs no System Log event for type edits); returns its id (`oty…`). */
+  createUserType(name: string, displayName: string, description = ''): string {
+    return this.graph.addType(name, displayName, description, this.clock.nowMs()).id
+  }
+
+  updateUserType(id: string, patch: Partial<{ displayName: string; description: string }>): void {
+    this.graph.updateType(id, patch, this.clock.nowMs())
+  }
+
+  deleteUserType(id: string): void {
+    this.graph.removeType(id)
   }
 
   // -------------------------------------------------------------------------------------------

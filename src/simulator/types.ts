@@ -193,6 +193,16 @@ export interface OrgControl {
   deleteGroupRule(id: string): void
   /** Declares a custom attribute in the user profile schema without giving any user a value. */
   declareCustomAttribute(name: string, attr: { type: 'string' | 'boolean' | 'number' | 'integer' | 'array'; title?: string; items?: { type: string } }): void
+  /**
+   * Removes a custom attribute from the user profile schema, and its values from every user.
+   * Base attributes cannot go; neither can the ones every generated user holds (startDate…).
+   */
+  removeCustomAttribute(name: string): void
+  /** User types (Okta logs no System Log event for type edits). Returns the new type's id (`oty…`). */
+  createUserType(name: string, displayName: string, description?: string): string
+  updateUserType(id: string, patch: Partial<{ displayName: string; description: string }>): void
+  /** Okta refuses to delete the default type. */
+  deleteUserType(id: string): void
 
   /**
    * Appends a System Log event. `published` defaults to the clock; an earlier `published` makes a

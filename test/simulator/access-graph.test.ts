@@ -186,4 +186,37 @@ describe('group rules, user types, user schema', () => {
     expect(custom.costCode).toMatchObject({ type: 'string', title: 'Cost code', mutability: 'READ_WRITE' })
     expect(custom.badgeNumber).toBeTruthy() // declared, held by no user
   })
+
+  it('user types can be created, edited and deleted (not the default one); a custom attribute can be removed from the schema and from every user', async () => {
+    const types = async (): Promise<Json[]> => (await get<Json[]>(sim, '/api/v1/meta/types/user')).body
+    const before = await types()
+    sim.clock.freeze()
+    const id = sim.org.createUserType('partner', 'Partner', 'Partner accounts')
+    expect(id).toMatch(/^oty/)
+    const created = (await types()).find((t) => t.id === id)!
+    expect(created).toMatchObject({ name: 'partner', displayName: 'Partner', default: false, created: sim.clock.now().toISOString() })
+    sim.clock.advance(1000)
+    sim.org.updateUserType(id, { displayName: 'Partner (external)' })
+    const edited = (await types()).find((t) => t.id === id)!
+    expect(edited).toMatchObject({ displayName: 'Partner (external)', created: created.created, lastUpdated: sim.clock.now().toISOString() })
+    sim.clock.unfreeze()
+    expect(() => sim.org.createUserType('partner', 'Again')).toThrow(/exists/)
+    sim.org.deleteUserType(id)
+    expect((await types()).map((t) => t.id)).toEqual(before.map((t) => t.id))
+    const defaultType = before.find((t) => t.default)!
+    expect(() => sim.org.deleteUserType(defaultType.id)).toThrow(/default/)
+
+    const someone = [...sim.org.userIds()][3]!
+    sim.org.addCustomAttribute('shoeSize', () => 42)
+    sim.org.updateUser(someone, { title: 'Materialized' })
+    expect(sim.org.getUser(someone)!['profile']).toHaveProperty('shoeSize', 42)
+    sim.org.removeCustomAttribute('shoeSize')
+    const custom = (await get<Json>(sim, '/api/v1/meta/schemas/user/default')).body.definitions.custom.properties
+    expect(custom).not.toHaveProperty('shoeSize')
+    expect(sim.org.getUser(someone)!['profile']).not.toHaveProperty('shoeSize')
+    expect(sim.org.getUser([...sim.org.userIds()][4]!)!['profile']).not.toHaveProperty('shoeSize')
+    expect(() => sim.org.removeCustomAttribute('login')).toThrow(/base attribute/)
+    expect(() => sim.org.removeCustomAttribute('employeeLevel')).toThrow(/generated user/)
+    expect(() => sim.org.removeCustomAttribute('noSuchThing')).toThrow(/no custom attribute/)
+  })
 })
