@@ -13,8 +13,8 @@ import { runPipeline } from '../../src/pipeline/run.ts'
 import type { PipelineConfig, RunSummary } from '../../src/pipeline/types.ts'
 import { startSimulator } from '../../src/simulator/index.ts'
 import type { FaultRule, Simulator } from '../../src/simulator/types.ts'
-import { destinationKinds, destinations, diffSnapshots, SMALL_ORG, snapshot, withReader, type Snapshot } from './helpers.ts'
-import { links, startHostileProxy, withNext, type HostileProxy } from './hostile-proxy.ts'
+import { destinationKinds, destinations, diffSnapshots, runCliProcess, SMALL_ORG, snapshot, tempDir, withReader, type Snapshot } from './helpers.ts'
+import { links, startHostileProxy, withNext, type HostileProxy, type ProxiedResponse } from './hostile-proxy.ts'
 import { RESOURCE_NAMES } from '../../src/resources/types.ts'
 
 const NOW = new Date(Math.floor(Date.now() / 60_000) * 60_000)
@@ -406,6 +406,51 @@ describe(`hostile servers → ${destinationKinds()[0]}`, () => {
     for (const r of summary.resources) expect(r.errorCode, r.resource).toBe(r.resource === 'group_users' || r.resource === 'apps_assigned' ? 'ERR_PARENT_FAILED' : 'ERR_OKTA_UNREACHABLE')
     expect(summary.resources[0]!.error).toMatch(/is unreachable: no answer to 3 requests within 500 ms each/)
     expect(sim.requests.length).toBeLessThanOrEqual(8)
+  })
+
+  // The wait cap (okta.maxWaitSeconds) over a whole run, through the CLI as a subprocess: its exit
+  // code and its stderr (where Node prints a TimeoutOverflowWarning) are the real thing. Without
+  // the cap the run would sleep for the hour (or a clamped timer's 24.8 days) and hit the timeout.
+  const RATE_LIMITED = (reset: number): ProxiedResponse => ({
+    status: 429,
+    headers: { 'content-type': 'application/json', 'x-rate-limit-limit': '600', 'x-rate-limit-remaining': '0', 'x-rate-limit-reset': String(reset), 'x-okta-request-id': 'hostile-429' },
+    body: Buffer.from(JSON.stringify({ errorCode: 'E0000047', errorSummary: 'API call exceeded rate limit due to too many requests.', errorLink: 'E0000047', errorId: 'hostile-429', errorCauses: [] })),
+  })
+  it.for([
+    { name: 'the System Log answers 429 with a reset an hour away', resource: 'system_log', path: '/api/v1/logs', after: 0, reset: () => Math.ceil(Date.now() / 1000) + 3600, until: /until \d{4}-\d\d-\d\dT/, committed: 0 },
+    { name: 'the users listing answers 429 with a reset in the year 3000 after its first page', resource: 'users', path: '/api/v1/users', after: 1, reset: () => Date.UTC(3000, 0, 1) / 1000, until: /until 3000-01-01T00:00:0\d\.\d{3}Z/, committed: 200 },
+  ])('$name: that resource fails in seconds naming okta.maxWaitSeconds, the rest loads, exit 1, no TimeoutOverflowWarning', async (c) => {
+    const { sim, proxy } = await proxied()
+    proxy.set((req) => (req.url.startsWith(c.path) && req.n > c.after ? RATE_LIMITED(c.reset()) : undefined))
+    const tmp = tempDir()
+    open.push({ close: async () => tmp.cleanup() })
+    const url = dests.fresh()
+    const file = tmp.write('config.json', { okta: { orgUrl: proxy.url, maxWaitSeconds: 2 }, destination: url, resources: BASE_RESOURCES, history: [] })
+    const t0 = Date.now()
+    const run = await runCliProcess(['--config', file, 'run', '--json'], { env: { OKTA_API_TOKEN: sim.token }, cwd: tmp.dir })
+    expect(Date.now() - t0).toBeLessThan(20_000)
+    expect(run.code, run.stderr).toBe(1)
+    expect(run.stderr).not.toMatch(/TimeoutOverflowWarning|Warning:/)
+    const summary = JSON.parse(run.stdout) as RunSummary
+    expect(summary.status).toBe('failed')
+    expect(summary.exitCode).toBe(1)
+    const failed = summary.resources.find((r) => r.resource === c.resource)!
+    expect(failed).toMatchObject({ status: 'failed', errorCode: 'ERR_OKTA_WAIT_TOO_LONG', exitCode: 1, rows: c.committed })
+    expect(failed.error).toMatch(new RegExp(`^Okta GET ${c.path}\\S* failed: 429 E0000047 .*\\(rate-limit bucket \\w+ would wait until .*, longer than okta\\.maxWaitSeconds \\(2 s\\)\\)`))
+    expect(failed.error).toMatch(c.until)
+    expect(failed.error).not.toContain('\n')
+    for (const r of summary.resources) if (r.resource !== c.resource) expect(r.status, r.resource).toBe('succeeded')
+    // One 429, no retry: the cap fails the request before it would sleep.
+    expect(sim.requests.filter((r) => r.path.startsWith(c.path))).toHaveLength(c.after + 1)
+    // The run's last line names the resource and the cap; the loads table keeps the same line.
+    expect(run.stderr.trimEnd().split('\n').at(-1)).toMatch(new RegExp(`^okta-elt: run failed: ${c.resource}: .*okta\\.maxWaitSeconds \\(2 s\\)`))
+    const loads = await loadsOf(url)
+    expect(loads.find((l) => l.resource === c.resource)).toMatchObject({ status: 'failed', error: failed.error })
+    const now = await snapshot(url)
+    for (const r of summary.resources) {
+      if (r.resource === c.resource || r.resource === 'system_log') continue
+      expect(diffSnapshots({ schema: [], stateKeys: [], tables: { [r.resource]: expected.tables[r.resource]! } }, { schema: [], stateKeys: [], tables: { [r.resource]: now.tables[r.resource]! } })).toEqual([])
+    }
   })
 
   it('"waited" per resource and in total is wall-clock time, never more than the run took', async () => {
