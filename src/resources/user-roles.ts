@@ -10,11 +10,13 @@ const ASSIGNEE_PAGE_SIZE = 100
 /**
  * Events that can change a user's roles: direct grants and revokes (target the user), and changes
  * that reach users through groups or custom roles (group grants, resource-set bindings, custom
- * role edits: every assignee is re-pulled), and memberships (a member of an admin group gains or
- * loses its GROUP-held roles; only users the assignee list names are re-pulled).
+ * role edits, group deletions: every assignee is re-pulled), and memberships (a member of an admin
+ * group gains or loses its GROUP-held roles; only users the assignee list names are re-pulled).
+ * A deleted group logs no membership removals: its members who still hold a role of their own
+ * stay named by the assignee list, and only a re-pull drops the roles they held through it.
  */
-const ROLE_EVENTS = 'eventType sw "user.account.privilege" or eventType sw "group.privilege" or eventType sw "iam.resourceset.bindings" or eventType sw "iam.role" or eventType sw "group.user_membership"'
-const EVERY_ASSIGNEE = ['group.privilege', 'iam.']
+const ROLE_EVENTS = 'eventType sw "user.account.privilege" or eventType sw "group.privilege" or eventType sw "iam.resourceset.bindings" or eventType sw "iam.role" or eventType sw "group.user_membership" or eventType eq "group.lifecycle.delete"'
+const EVERY_ASSIGNEE = ['group.privilege', 'iam.', 'group.lifecycle.delete']
 
 /**
  * Which users' roles to re-pull. The assignee listing (`/api/v1/iam/assignees/users`, one request
@@ -62,7 +64,7 @@ export const userRoles: ResourceDefinition = {
   writeMode: 'merge',
   pageSize: ASSIGNEE_PAGE_SIZE,
   cursorStrategy:
-    'per user: replaced by a full re-pull; the assignee listing names the users holding roles (those it no longer names are swept); with system_log, only named users with privilege/membership events not yet acted upon, plus newly named users, are re-pulled',
+    'per user: replaced by a full re-pull; the assignee listing names the users holding roles (those it no longer names are swept); with system_log, only named users with privilege/membership events not yet acted upon, plus newly named users, are re-pulled (every named user after a group privilege change or a group deletion)',
   extract: perParentExtractor({
     resource: 'user_roles',
     childPath: (userId) => `/api/v1/users/${encodeURIComponent(userId)}/roles`,
