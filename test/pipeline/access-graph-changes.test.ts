@@ -11,15 +11,17 @@
  * destination against it (one at a time, so request counts are each run's own), and asks the
  * simulator for the truth once.
  */
+import { exportPKCS8, exportSPKI, generateKeyPair } from 'jose'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { defaultPipelineConfig } from '../../src/pipeline/defaults.ts'
 import { runPipeline } from '../../src/pipeline/run.ts'
 import type { PipelineConfig, RunSummary } from '../../src/pipeline/types.ts'
+import { RESOURCES, scopesFor } from '../../src/resources/index.ts'
 import { RESOURCE_NAMES } from '../../src/resources/types.ts'
 import { startSimulator } from '../../src/simulator/index.ts'
 import type { Simulator } from '../../src/simulator/types.ts'
 import { destinationCases, type DestinationCase } from '../destinations/destinations.ts'
-import { query } from '../helpers/query.ts'
+import { count, query } from '../helpers/query.ts'
 import { get, getAll, type Json } from '../simulator/helpers.ts'
 
 // 32 groups: group 30 is the org's admin group (USER_ADMIN and a custom role).
@@ -242,5 +244,60 @@ describe('the access graph, run after run, against Okta itself', () => {
       expect(r.paths.filter((p) => p.endsWith('/factors')), where).toEqual([`/api/v1/users/${newUser}/factors`])
       await expectAsOkta(r.url, truth, `${where}, after the edits`)
     }
+  })
+})
+
+/**
+ * A service app not granted the access graph's own scopes: only the resources needing one fail,
+ * each with one line naming it; the rest load (users too, which reads the schema when it can).
+ * Scopes are checked by Okta before any destination is involved: the first destination proves it.
+ */
+describe(`the access graph without its scopes → ${destinationCases()[0]!.kind}`, () => {
+  const dest = destinationCases()[0]!
+  let sim: Simulator
+  afterAll(async () => {
+    await sim?.close()
+    await dest.cleanup()
+  })
+
+  it('an OAuth app lacking okta.roles.read, okta.userTypes.read and okta.schemas.read fails exactly the resources needing them, naming the scope', async () => {
+    const keys = await generateKeyPair('RS256', { extractable: true })
+    const lacking = ['okta.roles.read', 'okta.userTypes.read', 'okta.schemas.read']
+    const everyScope = scopesFor(RESOURCE_NAMES)
+    expect(everyScope).toEqual(expect.arrayContaining(lacking))
+    const granted = everyScope.filter((s) => !lacking.includes(s))
+    sim = await startSimulator({ seed: 23, size: { users: 60, groups: 32, apps: 3, logEvents: 30, logDays: 1 }, oauthClients: [{ clientId: '0oaNoRoles', publicKey: await exportSPKI(keys.publicKey), keyId: 'k1', scopes: granted }] })
+    const url = dest.freshUrl()
+    const events: { event: string; msg: string }[] = []
+    const summary = await runPipeline({
+      config: {
+        ...defaultPipelineConfig({ orgUrl: sim.url, auth: { type: 'oauth', clientId: '0oaNoRoles', keyId: 'k1', privateKey: await exportPKCS8(keys.privateKey), scopes: everyScope }, destination: url }),
+        resources: [...RESOURCE_NAMES],
+        history: [],
+      },
+      logger: (e) => events.push(e),
+    })
+    expect(summary.status).toBe('failed')
+    // A credential problem: exit 2, as for the base resources.
+    expect(summary.exitCode).toBe(2)
+    const needing = RESOURCE_NAMES.filter((r) => RESOURCES[r].scopes.some((s) => lacking.includes(s)))
+    expect(needing).toEqual(['user_roles', 'group_roles', 'user_types', 'user_schema'])
+    const failed = summary.resources.filter((r) => r.status !== 'succeeded')
+    expect(failed.map((r) => r.resource)).toEqual(needing)
+    for (const f of failed) {
+      const scope = RESOURCES[f.resource].scopes.find((s) => lacking.includes(s))!
+      expect(f.error, f.resource).toContain(`missing scope ${scope}`)
+      expect(f.error, f.resource).not.toContain('\n')
+    }
+    // Told once, up front, which scopes the app lacks; users loaded without the schema's typing, saying so.
+    expect(events.filter((e) => e.event === 'okta.scopes_refused').map((e) => e.msg)).toEqual([expect.stringContaining(lacking.join(', '))])
+    expect(events.some((e) => e.event === 'extract.schema_unavailable')).toBe(true)
+    const counts = sim.org.counts()
+    expect(await count(url, 'users')).toBe(counts.users)
+    expect(await count(url, 'apps_assigned')).toBe(counts.assignments)
+    for (const table of ['app_groups', 'user_factors', 'group_rules']) expect(await count(url, table), table).toBeGreaterThan(0)
+    // The loads table tells the same story.
+    const loads = await query<{ resource: string; status: string; error: string | null }>(url, `SELECT resource, status, error FROM _okta_elt_loads WHERE status = 'failed'`)
+    expect(loads.map((l) => l.resource).sort()).toEqual([...needing].sort())
   })
 })
