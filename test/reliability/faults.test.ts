@@ -16,6 +16,7 @@ import type { FaultRule, Simulator } from '../../src/simulator/types.ts'
 import { destinationKinds, destinations, diffSnapshots, runCliProcess, SMALL_ORG, snapshot, tempDir, withReader, type Snapshot } from './helpers.ts'
 import { links, startHostileProxy, withNext, type HostileProxy, type ProxiedResponse } from './hostile-proxy.ts'
 import { RESOURCE_NAMES } from '../../src/resources/types.ts'
+import { get, type Json } from '../simulator/helpers.ts'
 
 const NOW = new Date(Math.floor(Date.now() / 60_000) * 60_000)
 const SEED = 31
@@ -207,6 +208,82 @@ for (const kind of destinationKinds()) {
         const next = await runPipeline({ config: configFor(sim, url) })
         expect(next.status).toBe('succeeded')
         expect(diffSnapshots(expected, await snapshot(url))).toEqual([])
+      } finally {
+        await sim.close()
+      }
+    })
+
+    // The access graph's own endpoints (concurrent with the cases above): the role assignee listing
+    // (an envelope paged by its body, not a Link header) and the per-user factors (one request per
+    // user on a first load).
+    it.skipIf(kind !== destinationKinds()[0]).concurrent('the role assignee listing failing on its second page fails user_roles alone; the next run rides out a 429 on it and loads every role', async ({ expect }) => {
+      const sim = await simWith([{ kind: 'server_error', path: '/api/v1/iam/assignees/users', after: 1, times: Infinity }])
+      try {
+        // 150 more role holders: the listing (100 a page) has a second page.
+        for (const u of [...sim.org.userIds()].slice(100, 250)) sim.org.grantUserRole(u, 'REPORT_ADMIN')
+        const url = dests.fresh()
+        const config: PipelineConfig = { ...configFor(sim, url, { maxRetries: 1 }), resources: ['users', 'groups', 'group_users', 'system_log', 'user_roles', 'group_roles'] }
+        const summary = await runPipeline({ config })
+        expect(summary.exitCode).toBe(1)
+        const failed = summary.resources.filter((r) => r.status !== 'succeeded')
+        expect(failed.map((r) => r.resource)).toEqual(['user_roles'])
+        expect(failed[0]!.error).toMatch(/^Okta GET \/api\/v1\/iam\/assignees\/users\S* failed after 2 attempts: 500 E0000009/)
+        expect(failed[0]!.error).not.toContain('\n')
+        // Two pages asked for, the second twice; no role pulled from a half-read listing.
+        expect(sim.requests.filter((r) => r.path === '/api/v1/iam/assignees/users')).toHaveLength(3)
+        expect(sim.requests.filter((r) => r.path.endsWith('/roles'))).toEqual([])
+
+        sim.faults.clear()
+        sim.faults.inject({ kind: 'rate_limit', path: '/api/v1/iam/assignees/users', times: 1 })
+        const next = await runPipeline({ config: { ...config, okta: configFor(sim, url).okta } })
+        expect(next.status).toBe('succeeded')
+        expect(next.requests.total.rateLimited).toBeGreaterThan(0)
+        expect(sim.requests.filter((r) => r.fault === 'rate_limit')).toHaveLength(1)
+        const expected: string[] = []
+        for (const id of sim.org.userIds()) {
+          for (const r of (await get<Json[]>(sim, `/api/v1/users/${id}/roles`)).body) expected.push(`${id}|${r.id}|${r.type}`)
+        }
+        expect(expected.length).toBeGreaterThan(150)
+        const rows = await withReader(url, (r) => r.all<{ user_id: string; id: string; type: string }>('SELECT user_id, id, type FROM user_roles WHERE _deleted_at IS NULL'))
+        expect(rows.map((r) => `${r.user_id}|${r.id}|${r.type}`).sort()).toEqual(expected.sort())
+      } finally {
+        await sim.close()
+      }
+    })
+
+    it.concurrent('factors failing for good after 60 users fail user_factors alone, keep what committed, and the next run completes the table exactly', async ({ expect }) => {
+      // Fewer users than the other cases: a first load of factors costs a request per user.
+      const sim = await startSimulator({ seed: SEED, size: { ...SMALL_ORG, users: 180 }, now: NOW, rateLimitWindowMs: 1000 })
+      sim.faults.inject({ kind: 'server_error', path: /^\/api\/v1\/users\/[^/]+\/factors$/, after: 60, times: Infinity })
+      try {
+        const url = dests.fresh()
+        const config: PipelineConfig = { ...configFor(sim, url, { maxRetries: 1 }), resources: ['users', 'system_log', 'user_factors'] }
+        const summary = await runPipeline({ config })
+        expect(summary.exitCode).toBe(1)
+        const failed = summary.resources.filter((r) => r.status !== 'succeeded')
+        expect(failed.map((r) => r.resource)).toEqual(['user_factors'])
+        expect(failed[0]!.error).toMatch(/^Okta GET \/api\/v1\/users\/\S+\/factors failed after 2 attempts: 500 E0000009/)
+        expect(failed[0]!.error).not.toContain('\n')
+        const factorRows = async (): Promise<string[]> =>
+          (await withReader(url, (r) => r.all<{ user_id: string; id: string; factor_type: string; status: string }>('SELECT user_id, id, factor_type, status FROM user_factors WHERE _deleted_at IS NULL')))
+            .map((f) => `${f.user_id}|${f.id}|${f.factor_type}|${f.status}`)
+            .sort()
+        const committed = await factorRows()
+        expect(committed.length).toBeGreaterThan(0)
+        sim.faults.clear()
+        const expected: string[] = []
+        for (const id of sim.org.userIds()) {
+          for (const f of (await get<Json[]>(sim, `/api/v1/users/${id}/factors`)).body) expected.push(`${id}|${f.id}|${f.factorType}|${f.status}`)
+        }
+        expected.sort()
+        // What committed before the failure is Okta's, row for row (and no more than 60 users' worth).
+        for (const row of committed) expect(expected).toContain(row)
+        expect(new Set(committed.map((r) => r.split('|')[0])).size).toBeLessThanOrEqual(60)
+
+        const next = await runPipeline({ config: { ...config, okta: configFor(sim, url).okta } })
+        expect(next.status).toBe('succeeded')
+        // The failed first pass is not a completed one: every user is pulled again, none is lost.
+        expect(await factorRows()).toEqual(expected)
       } finally {
         await sim.close()
       }
