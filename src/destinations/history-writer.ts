@@ -10,6 +10,8 @@ const STAGE = '_okta_elt_history_stage'
 /** Stage rows per INSERT: 3 parameters a key row, 6 a timed one (far below every database's limit: SQLite's is 32,766). */
 const KEY_ROWS_PER_STATEMENT = 2000
 const TIMED_ROWS_PER_STATEMENT = 500
+/** Keys per DELETE: an OR of key matches (SQLite's expression depth limit is 1,000). */
+const KEYS_PER_DELETE = 500
 /** Staged keys from which the planner is told how many there are (see `SqlDialect.analyzeScratchTables`). */
 const ANALYZE_FROM_ROWS = 100
 
@@ -35,12 +37,14 @@ export class HistoryWriter {
   readonly #types: SqlTypeMap
   readonly #indexKeys: boolean
   readonly #analyzeStage: boolean
+  readonly #temporaryStage: boolean
 
-  constructor(parts: { driver: SqlDriver; types: SqlTypeMap; indexKeys: boolean; analyzeStage: boolean }) {
+  constructor(parts: { driver: SqlDriver; types: SqlTypeMap; indexKeys: boolean; analyzeStage: boolean; temporaryStage: boolean }) {
     this.#driver = parts.driver
     this.#types = parts.types
     this.#indexKeys = parts.indexKeys
     this.#analyzeStage = parts.analyzeStage
+    this.#temporaryStage = parts.temporaryStage
   }
 
   async sync(tx: Tx, ws: SchemaWorkspace, batch: CommitBatch, now: Date): Promise<void> {
@@ -97,7 +101,7 @@ export class HistoryWriter {
 
     const T = this.#driver.tableRef(name)
     const H = this.#driver.tableRef(twin.def.name)
-    const S = this.#driver.tableRef(STAGE)
+    const S = this.#temporaryStage ? sql`pg_temp.${sql.id(STAGE)}` : this.#driver.tableRef(STAGE)
     const L = this.#types.tsParam(history.loadStartedAt)
     const id = (alias: string, col: string): RawBuilder<unknown> => sql`${sql.id(alias)}.${sql.id(col)}`
     const sameKey = (x: string, y: string): RawBuilder<unknown> => sql.join(pk.map((c) => sql`${id(x, c)} = ${id(y, c)}`), sql` and `)
@@ -117,6 +121,8 @@ export class HistoryWriter {
       await exec(sql`create index if not exists ${index} on ${H} (${sql.id(pk[1]!)}, ${sql.id(VALID_FROM)})`)
     }
 
+    // The connection's own copy (columns and index) of the shared table (see `SqlDialect.temporaryScratchTables`).
+    if (this.#temporaryStage) await exec(sql`create temp table if not exists ${sql.id(STAGE)} (like ${this.#driver.tableRef(STAGE)} including all) on commit delete rows`)
     await exec(sql`delete from ${S}`)
     // Keys alone (most rows: a re-pulled group's every member) go three parameters a row, so a
     // large group costs few statements; timed rows six.
@@ -155,6 +161,18 @@ export class HistoryWriter {
     const liveRow = sql`exists (select 1 from ${T} as t where ${sameKey('t', 'h')} and t.${sql.id(DELETED_AT)} is null)`
     const from = (r: string) => id(r, VALID_FROM)
 
+    // 0. Most written keys changed nothing (a re-pulled group's members, a re-pulled app's every
+    // assignee): drop them first, one probe each, so that the steps below look only at what
+    // changed. Kept: keys with no open interval, a changed row, or a removal since it opened. A
+    // scalar subquery, not EXISTS: Postgres would flatten EXISTS into a join of the whole tables
+    // (it cannot estimate the comparisons), where this stays one index probe per staged key.
+    const same = await exec(sql`delete from ${S} as w where w.kind = 'written' and (
+        select 1 from ${H} as h join ${T} as t on ${sameKey('t', 'h')}
+        where ${staged('w', 'h', true)} and h.${sql.id(VALID_TO)} is null and t.${sql.id(DELETED_AT)} is null${unchanged}
+          and not exists (select 1 from ${S} as c where c.kind = 'close' and ${staged('c', 'h', true)} and c.at_time > ${from('h')})
+        limit 1) is not null`)
+    if (this.#analyzeStage && same.affected >= ANALYZE_FROM_ROWS) await exec(sql`analyze ${S}`)
+
     // 1. Close. `reopened`: removed after the interval opened, then added again (exact-key events
     // both). A removal the row outlived with no add after it (log noise, or the add not logged
     // yet) reopens nothing, so a crashed and resumed load ends where an uninterrupted one does.
@@ -174,10 +192,17 @@ export class HistoryWriter {
         else coalesce(${closeEvent}, ${L}) end
       from (select distinct k1, k2 from ${S} where ${closing}) as sc
       where ${staged('sc', 'h', true)} and h.${sql.id(VALID_TO)} is null
-        and (${reopened} is not null or not exists (select 1 from ${T} as t where ${sameKey('t', 'h')} and t.${sql.id(DELETED_AT)} is null${unchanged}))`)
+        and (${reopened} is not null or not exists (select 1 from ${T} as t where ${sameKey('t', 'h')} and t.${sql.id(DELETED_AT)} is null${unchanged}))
+      returning ${sql.join(pk.map((c) => sql.id(c)))}, case when ${sql.id(VALID_TO)} <= ${sql.id(VALID_FROM)} then 1 else 0 end as empty`)
 
-    // 2. An interval that closed the instant it opened held nothing (and its start is the next one's).
-    if (closed.affected > 0) await exec(sql`delete from ${H} where ${sql.id(VALID_TO)} is not null and ${sql.id(VALID_TO)} <= ${sql.id(VALID_FROM)} and ${sql.id(pk[0]!)} in (select k1 from ${S} where kind in ('written', 'gone', 'close'))`)
+    // 2. An interval that closed the instant it opened held nothing (and its start is the next
+    // one's). The close reports which, so the common commit (none) costs no statement. (Unqualified:
+    // SQLite's RETURNING takes no table alias.)
+    const empty = closed.rows.filter((r) => Number(r['empty']) === 1).map((r) => pk.map((c) => r[c]))
+    for (let i = 0; i < empty.length; i += KEYS_PER_DELETE) {
+      const keys = sql.join(empty.slice(i, i + KEYS_PER_DELETE).map((k) => sql`(${sql.join(pk.map((c, j) => sql`${sql.id(c)} = ${k[j]}`), sql` and `)})`), sql` or `)
+      await exec(sql`delete from ${H} where ${sql.id(VALID_TO)} <= ${sql.id(VALID_FROM)} and (${keys})`)
+    }
 
     // 3. Intervals the log shows that began and ended before this load, where nothing known overlaps them.
     if (past.length > 0) {

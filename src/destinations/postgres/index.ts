@@ -27,6 +27,7 @@ export const postgresDialect = {
       bulk: new PostgresBulkWriter(driver),
       lock: new PostgresLock(driver),
       analyzeScratchTables: true,
+      temporaryScratchTables: true,
       analyzeNewTables: true,
     }, opts)
   },
