@@ -23,6 +23,8 @@ export interface JobResult {
   rows: Record<string, number>
   durations: Record<string, number>
   requests: number
+  /** okta-elt: requests per resource (the run's shared history query is only in `requests`). */
+  resourceRequests?: Record<string, number>
   rateLimited: number
   waitMs: number
   /** okta-elt: requests per client bucket. */

@@ -51,6 +51,7 @@ async function main(): Promise<JobResult> {
       rows: Object.fromEntries(summary.resources.map((r) => [r.resource, r.rows])),
       durations: Object.fromEntries(summary.resources.map((r) => [r.resource, r.durationMs])),
       requests: summary.requests.total.requests,
+      resourceRequests: Object.fromEntries(summary.resources.map((r) => [r.resource, r.requests])),
       rateLimited: summary.requests.total.rateLimited + summary.requests.total.concurrencyLimited,
       waitMs: summary.requests.total.waitMs,
       buckets: Object.fromEntries(Object.entries(summary.requests.buckets).map(([b, s]) => [b, s.requests])),

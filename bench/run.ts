@@ -220,6 +220,20 @@ async function throughputAndNightly(withPg: boolean): Promise<void> {
       emit(`- ${d.name}: nightly = ${pct(n.requests / f.requests)} of the full load's requests (target ≤ 5%: ${verdict(n.requests / f.requests <= 0.05)}), ${pct(n.durationMs / f.durationMs)} of its time (target ≤ 10%: ${verdict(n.durationMs / f.durationMs <= 0.1)}). No-change run: ${z.requests} requests (${Object.entries(z.buckets).map(([b, k]) => `${b} ${k}`).join(', ')}), ${fmt(sum(z.rows))} rows.`)
     }
     emit()
+    // Request costs per resource (README, "The access graph" and "Resources"): what each
+    // resource's own summary counts; the run's shared history query is the remainder.
+    const costOf = (r: JobResult, name: string): number => r.resourceRequests?.[name] ?? 0
+    const shared = (r: JobResult): number => r.requests - Object.values(r.resourceRequests ?? {}).reduce((a, b) => a + b, 0)
+    const first = dests[0]!.name
+    const runs = [nightlyFull[first]!.elt, noChange[first]!, nightly[first]!] as const
+    emit(`Requests per resource (${first}; the same on every destination):`)
+    emit()
+    emit(`| resource | full load | no-change run | nightly run |`)
+    emit(`|---|--:|--:|--:|`)
+    for (const name of RESOURCE_NAMES) emit(`| \`${name}\` | ${runs.map((r) => fmt(costOf(r, name))).join(' | ')} |`)
+    emit(`| the run's history query | ${runs.map((r) => fmt(shared(r))).join(' | ')} |`)
+    emit(`| **total** | ${runs.map((r) => `**${fmt(r.requests)}**`).join(' | ')} |`)
+    emit()
     emit(`History (section "History" of the README): the same runs with \`history: []\` on a second destination of each kind, side by side.`)
     emit()
     // Two more nights: a nightly run here is well under a second, so one pair is mostly noise; the

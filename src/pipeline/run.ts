@@ -153,7 +153,7 @@ async function runResources(ctx: RunContext): Promise<ResourceSummary[]> {
 async function runResource(ctx: RunContext, def: ResourceDefinition, blocked?: ParentFailedError): Promise<ResourceSummary> {
   const loadId = randomUUID()
   const started = Date.now()
-  const summary: ResourceSummary = { resource: def.name, loadId, status: 'succeeded', rows: 0, batches: 0, durationMs: 0 }
+  const summary: ResourceSummary = { resource: def.name, loadId, status: 'succeeded', rows: 0, batches: 0, requests: 0, durationMs: 0 }
   if (ctx.signal?.aborted) return { ...summary, status: 'skipped' }
 
   const client = countingClient(ctx.client)
@@ -218,6 +218,7 @@ async function runResource(ctx: RunContext, def: ResourceDefinition, blocked?: P
   }
   summary.durationMs = Date.now() - started
   summary.waitMs = client.waitMs()
+  summary.requests = client.requests()
   const finish = summary.status === 'skipped' ? 'interrupted' : summary.status
   await ctx.destination
     .finishLoad({ loadId, status: finish, finishedAt: ctx.now(), ...(summary.error ? { error: summary.error } : {}) })

@@ -64,6 +64,11 @@ export interface ResourceSummary {
   rows: number
   batches: number
   durationMs: number
+  /**
+   * Requests this resource sent to Okta (pages and single reads, retries not counted again; the
+   * run's shared System Log query for history tables is counted only in the run's total).
+   */
+  requests: number
   /** Wall-clock ms this resource's requests spent blocked on rate limits and backoff (concurrent waits count once). */
   waitMs?: number
   /** One line, no secrets. */

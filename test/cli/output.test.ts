@@ -25,13 +25,14 @@ function summary(over: Partial<RunSummary> = {}): RunSummary {
     finishedAt: '2025-01-01T00:00:12.300Z',
     durationMs: 12_300,
     resources: [
-      { resource: 'users', loadId: 'l1', status: 'succeeded', rows: 12_345, batches: 62, durationMs: 8_000 },
+      { resource: 'users', loadId: 'l1', status: 'succeeded', rows: 12_345, batches: 62, requests: 63, durationMs: 8_000 },
       {
         resource: 'apps_assigned',
         loadId: 'l2',
         status: 'failed',
         rows: 10,
         batches: 1,
+        requests: 2,
         durationMs: 900,
         error: 'Okta GET /api/v1/apps/0oa1/users failed: 403 E0000006 You do not have permission',
         errorCode: 'ERR_OKTA_AUTH',
@@ -144,7 +145,7 @@ describe('run summary', () => {
   it('shows rows per resource, schema changes, requests and 429s per bucket, failures with reasons', () => {
     const text = renderRunSummary(summary())
     expect(text).toMatch(/^okta-elt run failed in 12\.3s/)
-    expect(text).toMatch(/users\s+succeeded\s+12,345\s+62\s+8\.0s/)
+    expect(text).toMatch(/users\s+succeeded\s+12,345\s+62\s+63\s+8\.0s/)
     expect(text).toMatch(/apps_assigned\s+failed\s+10/)
     expect(text).toMatch(/Schema changes \(3\)/)
     expect(text).toMatch(/system_log__target\s+create table\s+1 columns/)

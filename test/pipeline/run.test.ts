@@ -127,6 +127,11 @@ for (const dest of destinationCases()) {
       })
       expect(third.requests.total.requests).toBe(8)
       expect(third.requests.total.retries).toBe(0)
+      // Each resource's own count, as the summary reports it: apps_assigned's apps listing and its
+      // narrowing query are its own; the history query belongs to the run (total = sum + 1).
+      const own = Object.fromEntries(third.resources.map((r) => [r.resource, r.requests]))
+      expect(own).toEqual({ users: 1, groups: 1, group_users: 1, apps: 1, apps_assigned: 2, system_log: 1 })
+      expect(third.resources.reduce((n, r) => n + r.requests, 0) + 1).toBe(third.requests.total.requests)
     })
 
     it('records every load with its outcome and keeps other resources when one fails', async () => {

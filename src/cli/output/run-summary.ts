@@ -19,8 +19,8 @@ export function renderRunSummary(summary: RunSummary, title = 'okta-elt run'): s
   if (summary.resources.length > 0) {
     out.push(
       formatTable(
-        ['resource', 'status', 'rows', 'batches', 'duration'],
-        summary.resources.map((r) => [r.resource, r.status, formatCount(r.rows), formatCount(r.batches), formatDuration(r.durationMs)]),
+        ['resource', 'status', 'rows', 'batches', 'requests', 'duration'],
+        summary.resources.map((r) => [r.resource, r.status, formatCount(r.rows), formatCount(r.batches), formatCount(r.requests), formatDuration(r.durationMs)]),
       ),
     )
   }
