@@ -3,7 +3,7 @@ export interface Job {
   mode: 'okta-elt' | 'raw' | 'tutorial'
   url: string
   token: string
-  /** `sqlite:FILE` or `postgres://…?schema=NAME`. */
+  /** `sqlite:FILE`, `duckdb:FILE` or `postgres://…?schema=NAME`. */
   destination: string
   /** okta-elt: the resources to run (default all). */
   resources?: string[]

@@ -14,6 +14,7 @@ const job = JSON.parse(process.argv[2] ?? '{}') as Job
 
 function target(destination: string): Target {
   if (destination.startsWith('sqlite:')) return { kind: 'sqlite', file: destination.slice('sqlite:'.length) }
+  if (destination.startsWith('duckdb:')) return { kind: 'duckdb', file: destination.slice('duckdb:'.length) }
   const u = new URL(destination)
   const schema = u.searchParams.get('schema') ?? 'bench'
   u.searchParams.delete('schema')

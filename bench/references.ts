@@ -3,11 +3,14 @@
  *
  * - `rawLoad`: the raw limit. Bare undici + JSON.parse, the flat mapper, and the fastest bare bulk
  *   path (SQLite: one reused prepared statement per table in 10k-row transactions; Postgres: COPY
- *   into typed tables). Same endpoints, page sizes and 4 requests in flight as okta-elt; no cursor,
+ *   into typed tables; DuckDB: its appender straight into typed tables, one connection per table).
+ *   Same endpoints, page sizes and 4 requests in flight as okta-elt; no cursor,
  *   no schema evolution, no retries, no rate-limit pacing.
  * - `tutorialLoad`: what a blog post would write. Global fetch page by page, one INSERT per row
- *   with autocommit (SQLite with default pragmas), users only, stopped after a sample.
+ *   with autocommit (SQLite with default pragmas; DuckDB one prepared statement), users only,
+ *   stopped after a sample.
  */
+import { DuckDBInstance, type DuckDBAppender, type DuckDBConnection } from '@duckdb/node-api'
 import Database from 'better-sqlite3'
 import pg from 'pg'
 import { from as copyFrom } from 'pg-copy-streams'
@@ -22,7 +25,7 @@ export interface ReferenceResult {
   durationMs: number
 }
 
-export type Target = { kind: 'sqlite'; file: string } | { kind: 'postgres'; url: string; schema: string }
+export type Target = { kind: 'sqlite'; file: string } | { kind: 'postgres'; url: string; schema: string } | { kind: 'duckdb'; file: string }
 
 const USERS_QUERY = `search=${encodeURIComponent('lastUpdated gt "1970-01-01T00:00:00.000Z"')}&sortBy=lastUpdated&sortOrder=asc&limit=200`
 const KEEP_JSON: Record<string, ReadonlySet<string>> = {
@@ -172,7 +175,81 @@ interface Sinks {
 }
 
 async function openSinks(target: Target): Promise<Sinks> {
-  return target.kind === 'sqlite' ? sqliteSinks(target.file) : postgresSinks(target.url, target.schema)
+  return target.kind === 'sqlite' ? sqliteSinks(target.file) : target.kind === 'duckdb' ? duckdbSinks(target.file) : postgresSinks(target.url, target.schema)
+}
+
+export function duckdbType(kind: FlatShape['kinds'][number]): string {
+  return { text: 'varchar', number: 'double', boolean: 'boolean', timestamp: 'timestamptz', json: 'json' }[kind]
+}
+
+/**
+ * DuckDB's fastest bulk path: its appender (columnar chunks, no SQL per row) straight into typed
+ * tables with the same primary keys, one connection per table, flushed every 10k rows. Timestamps
+ * go in as ISO text, which the appender casts to TIMESTAMPTZ in C++.
+ */
+async function duckdbSinks(file: string): Promise<Sinks> {
+  const instance = await DuckDBInstance.create(file)
+  const sinks = new Map<string, TableSink>()
+  const connections: DuckDBConnection[] = []
+  return {
+    table(name) {
+      let sink = sinks.get(name)
+      if (!sink) {
+        let shape: FlatShape | null = null
+        let appender: DuckDBAppender | null = null
+        let buffer: Record<string, unknown>[] = []
+        // Serialized: the child tables' four fetchers write concurrently, and the first flush creates the table.
+        let chain: Promise<void> = Promise.resolve()
+        const flush = (): Promise<void> => {
+          if (buffer.length === 0) return chain
+          const rows = buffer
+          buffer = []
+          chain = chain.then(() => append(rows))
+          return chain
+        }
+        const append = async (rows: Record<string, unknown>[]): Promise<void> => {
+          if (shape === null) {
+            shape = shapeOf(rows.slice(0, 1000))
+            const conn = await instance.connect()
+            connections.push(conn)
+            await conn.run(`CREATE TABLE ${quoteIdent(name)} (${shape.columns.map((c, i) => `${quoteIdent(c)} ${duckdbType(shape!.kinds[i]!)}`).join(', ')}${primaryKey(name)})`)
+            appender = await conn.createAppender(name)
+          }
+          const { columns, kinds } = shape
+          const a = appender!
+          for (const row of rows) {
+            for (let i = 0; i < columns.length; i++) {
+              const v = row[columns[i]!]
+              if (v === undefined || v === null) a.appendNull()
+              else if (typeof v === 'object') a.appendVarchar(JSON.stringify(v))
+              else if (kinds[i] === 'number' && typeof v === 'number') a.appendDouble(v)
+              else if (kinds[i] === 'boolean' && typeof v === 'boolean') a.appendBoolean(v)
+              else a.appendVarchar(String(v))
+            }
+            a.endRow()
+          }
+          a.flushSync()
+        }
+        sink = {
+          async write(rows) {
+            for (const r of rows) buffer.push(r)
+            if (buffer.length >= FLUSH_ROWS) await flush()
+          },
+          async finish() {
+            await flush()
+            appender?.closeSync()
+            appender = null
+          },
+        }
+        sinks.set(name, sink)
+      }
+      return sink
+    },
+    async close() {
+      for (const c of connections) c.closeSync()
+      instance.closeSync()
+    },
+  }
 }
 
 function sqliteSinks(file: string): Sinks {
@@ -303,7 +380,23 @@ export async function tutorialLoad(args: { url: string; token: string; target: T
     const flat = users.map((u) => flatten(u, keep))
     if (insert === null) {
       const shape = shapeOf(flat)
-      if (args.target.kind === 'sqlite') {
+      if (args.target.kind === 'duckdb') {
+        const instance = await DuckDBInstance.create(args.target.file)
+        const conn = await instance.connect()
+        await conn.run(`CREATE TABLE users (${shape.columns.map((c, i) => `${quoteIdent(c)} ${duckdbType(shape.kinds[i]!)}`).join(', ')}${primaryKey('users')})`)
+        const stmt = await conn.prepare(`INSERT INTO users VALUES (${shape.columns.map(() => '?').join(', ')})`)
+        insert = async (row) => {
+          stmt.bind(shape.columns.map((c) => {
+            const v = row[c]
+            return v === undefined || v === null ? null : typeof v === 'object' ? JSON.stringify(v) : (v as string | number | boolean)
+          }) as never)
+          await stmt.run()
+        }
+        close = async () => {
+          conn.closeSync()
+          instance.closeSync()
+        }
+      } else if (args.target.kind === 'sqlite') {
         const db = new Database(args.target.file)
         db.exec(`CREATE TABLE users (${shape.columns.map(quoteIdent).join(', ')}${primaryKey('users')})`)
         const stmt = db.prepare(`INSERT INTO users VALUES (${shape.columns.map(() => '?').join(', ')})`)
