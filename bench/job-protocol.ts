@@ -1,6 +1,6 @@
 /** A measured job (job-worker.ts) and what it reports. */
 export interface Job {
-  mode: 'okta-elt' | 'raw' | 'tutorial'
+  mode: 'okta-elt' | 'raw' | 'tutorial' | 'raw-copy'
   url: string
   token: string
   /** `sqlite:FILE`, `duckdb:FILE` or `postgres://…?schema=NAME`. */
@@ -14,6 +14,8 @@ export interface Job {
   history?: string[]
   /** okta-elt: report the rows of every table after the run (`tables`). */
   countTables?: boolean
+  /** raw-copy: the SQLite file copied into `destination` (Postgres). */
+  from?: string
   /** tutorial: users to load before stopping. */
   sampleUsers?: number
 }

@@ -1,13 +1,13 @@
 /**
  * One measured job in its own process, so its peak RSS and CPU are its own: an okta-elt run, the
- * raw-limit reference or the tutorial loop. Reads the job from argv[2] (JSON), sends the result
- * over IPC and exits.
+ * raw-limit reference, the tutorial loop, or the raw SQLite → Postgres copy (the backfill's
+ * reference). Reads the job from argv[2] (JSON), sends the result over IPC and exits.
  */
 import { openDestination } from '../src/destinations/index.ts'
 import { defaultPipelineConfig } from '../src/pipeline/defaults.ts'
 import { runPipeline } from '../src/pipeline/run.ts'
 import type { ResourceName } from '../src/resources/types.ts'
-import { rawLoad, tutorialLoad, type Target } from './references.ts'
+import { rawCopy, rawLoad, tutorialLoad, type Target } from './references.ts'
 import type { Job, JobResult } from './job-protocol.ts'
 
 const job = JSON.parse(process.argv[2] ?? '{}') as Job
@@ -59,6 +59,12 @@ async function main(): Promise<JobResult> {
       maxRssMb: process.resourceUsage().maxRSS / 1024,
       cpuMs: cpuMs(cpu0),
     }
+  }
+  if (job.mode === 'raw-copy') {
+    const t = target(job.destination)
+    if (t.kind !== 'postgres' || job.from === undefined) throw new Error('raw-copy: from a SQLite file into Postgres only')
+    const result = await rawCopy({ file: job.from, url: t.url, schema: t.schema })
+    return { durationMs: result.durationMs, rows: result.rows, durations: {}, requests: 0, rateLimited: 0, waitMs: 0, buckets: {}, maxRssMb: process.resourceUsage().maxRSS / 1024, cpuMs: cpuMs(cpu0) }
   }
   const logSince = new Date(Date.now() - 90 * 24 * 3600_000).toISOString()
   const result = job.mode === 'raw'

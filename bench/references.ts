@@ -432,3 +432,80 @@ export async function tutorialLoad(args: { url: string; token: string; target: T
   const durationMs = performance.now() - started
   return { rows: { users: loaded }, durations: { users: durationMs }, requests, durationMs }
 }
+
+/**
+ * The backfill reference when pgloader is not installed: what pgloader does, bare. Every table of
+ * a SQLite file into a Postgres schema, 4 tables at once (largest first), one connection per
+ * table: better-sqlite3 iterating raw rows → COPY text → pg-copy-streams, the primary key added
+ * after the data (as pgloader builds its indexes after its COPY). Declared types mapped as
+ * pgloader maps them (INTEGER → bigint, REAL → double precision, the rest text: SQLite's text
+ * timestamps stay text). No verification, no cursor semantics, no transaction across tables.
+ */
+export async function rawCopy(args: { file: string; url: string; schema: string; concurrency?: number }): Promise<{ rows: Record<string, number>; durationMs: number }> {
+  const started = performance.now()
+  const db = new Database(args.file, { readonly: true })
+  const tables = (db.prepare(`select name from sqlite_master where type = 'table' and name not like 'sqlite_%'`).all() as { name: string }[]).map((t) => {
+    const info = db.prepare(`select name, type, pk from pragma_table_info(?)`).all(t.name) as { name: string; type: string; pk: number }[]
+    const count = (db.prepare(`select count(*) as n from ${quoteIdent(t.name)}`).get() as { n: number }).n
+    return { name: t.name, info, count }
+  })
+  tables.sort((a, b) => b.count - a.count)
+  const admin = new pg.Client({ connectionString: args.url })
+  await admin.connect()
+  await admin.query(`CREATE SCHEMA IF NOT EXISTS ${quoteIdent(args.schema)}`)
+  await admin.end()
+  const rows: Record<string, number> = {}
+  const pgTypeOf = (declared: string): string => (/INT/i.test(declared) ? 'bigint' : /REAL|FLOA|DOUB/i.test(declared) ? 'double precision' : 'text')
+  let next = 0
+  await Promise.all(
+    Array.from({ length: args.concurrency ?? 4 }, async () => {
+      const client = new pg.Client({ connectionString: args.url })
+      await client.connect()
+      // A connection of its own: better-sqlite3 runs nothing else on a connection mid-iteration.
+      const source = new Database(args.file, { readonly: true })
+      try {
+        while (next < tables.length) {
+          const t = tables[next++]!
+          const ref = `${quoteIdent(args.schema)}.${quoteIdent(t.name)}`
+          await client.query(`CREATE TABLE ${ref} (${t.info.map((c) => `${quoteIdent(c.name)} ${pgTypeOf(c.type)}`).join(', ')})`)
+          const stream = client.query(copyFrom(`COPY ${ref} FROM STDIN`))
+          const done = new Promise<void>((resolve, reject) => {
+            stream.on('error', reject)
+            stream.on('finish', resolve)
+          })
+          let n = 0
+          let chunk = ''
+          for (const row of source.prepare(`select * from ${quoteIdent(t.name)}`).raw(true).iterate() as IterableIterator<unknown[]>) {
+            for (let i = 0; i < row.length; i++) {
+              if (i > 0) chunk += '\t'
+              const v = row[i]
+              if (v === null || v === undefined) chunk += '\\N'
+              else {
+                const s = String(v)
+                chunk += /[\\\t\n\r]/.test(s) ? s.replace(/[\\\t\n\r]/g, (c) => (c === '\\' ? '\\\\' : c === '\t' ? '\\t' : c === '\n' ? '\\n' : '\\r')) : s
+              }
+            }
+            chunk += '\n'
+            n++
+            if (chunk.length > 1 << 20) {
+              const ok = stream.write(chunk)
+              chunk = ''
+              // Yield to the other tables' connections (and respect backpressure).
+              await (ok ? new Promise<void>((r) => setImmediate(r)) : new Promise<void>((r) => stream.once('drain', () => r())))
+            }
+          }
+          stream.end(chunk)
+          await done
+          const pk = t.info.filter((c) => c.pk > 0).sort((a, b) => a.pk - b.pk)
+          if (pk.length > 0) await client.query(`ALTER TABLE ${ref} ADD PRIMARY KEY (${pk.map((c) => quoteIdent(c.name)).join(', ')})`)
+          rows[t.name] = n
+        }
+      } finally {
+        source.close()
+        await client.end()
+      }
+    }),
+  )
+  db.close()
+  return { rows, durationMs: performance.now() - started }
+}

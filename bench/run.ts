@@ -7,12 +7,15 @@
  * (job-worker.ts), so neither's CPU lands on the other's event loop and each job's peak RSS is its
  * own. Results: a Markdown report on stdout and in bench/results/latest[-quick].{md,json}.
  *
- *   node bench/run.ts [--quick] [--only=throughput,nightly,memory,full-memory,rate-limit] [--no-postgres]
+ *   node bench/run.ts [--quick] [--only=throughput,nightly,memory,full-memory,rate-limit,backfill] [--no-postgres]
+ *     [--baseline-bin=PATH]  (section 6 also runs this okta-elt binary, e.g. an older worktree's, side by side)
  *   OKTA_ELT_BENCH_PG_URL=postgres://postgres@127.0.0.1:5432/test (default)
  */
+import { spawn, spawnSync } from 'node:child_process'
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { cpus, tmpdir, totalmem } from 'node:os'
 import { join } from 'node:path'
+import Database from 'better-sqlite3'
 import pg from 'pg'
 import { RESOURCE_NAMES } from '../src/resources/types.ts'
 import { OKTA_DEFAULT_RATE_LIMITS } from '../src/simulator/rate-limiter.ts'
@@ -110,6 +113,9 @@ const sum = (rows: Record<string, number>): number => Object.values(rows).reduce
 
 // ───────────────────────────── 1 + 3: throughput and nightly runs ─────────────────────────────
 
+/** The SQLite file of section 1's full load, which the backfill section copies (when it ran). */
+let throughputSqlite: string | null = null
+
 async function throughputAndNightly(withPg: boolean): Promise<void> {
   const sim = await SimProcess.start({ seed: 1, size: P.org })
   try {
@@ -180,6 +186,7 @@ async function throughputAndNightly(withPg: boolean): Promise<void> {
     }
     emit()
     json['throughput'] = { full, usersOnly }
+    throughputSqlite = full['SQLite']!.dest
 
     // Nightly: every resource (all thirteen, user_factors included) loaded in full, a no-change run,
     // one night of changes, then the nightly run, all on the same destination.
@@ -405,6 +412,193 @@ async function rateLimited(): Promise<void> {
   }
 }
 
+// ───────────────────────────── 6: backfill ─────────────────────────────
+
+const BIN = join(import.meta.dirname, '..', 'bin', 'okta-elt.js')
+/** `--baseline-bin=PATH`: another okta-elt binary (e.g. a worktree of an older commit) run side by side in section 6. */
+const baselineBin = argv.find((a) => a.startsWith('--baseline-bin='))?.slice('--baseline-bin='.length) ?? null
+
+function hasCommand(name: string): boolean {
+  return spawnSync('sh', ['-c', `command -v ${name}`], { stdio: 'ignore' }).status === 0
+}
+
+/** Runs a command to its end; wall time from spawn to exit (start-up included, as a user sees it). */
+function timed(cmd: string, args: string[], label: string): Promise<{ wallMs: number; stdout: string }> {
+  process.stderr.write(`  … ${label}\n`)
+  const t0 = performance.now()
+  return new Promise((resolve, reject) => {
+    const child = spawn(cmd, args, { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] })
+    let stdout = ''
+    let stderr = ''
+    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()))
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()))
+    child.once('error', reject)
+    child.once('exit', (code) => {
+      const wallMs = performance.now() - t0
+      process.stderr.write(`    ${sec(wallMs)}\n`)
+      if (code === 0) resolve({ wallMs, stdout })
+      else reject(new Error(`${label}: exit ${code}: ${stderr.slice(-2000)}${stdout.slice(-2000)}`))
+    })
+  })
+}
+
+interface BackfillRun {
+  wallMs: number
+  /** The copy's own time (okta-elt: the summary's `durationMs`; pgloader: its "Total import time"). */
+  ownMs: number
+  rows: number
+}
+
+async function eltBackfill(bin: string, from: string, to: string, label: string): Promise<BackfillRun> {
+  const r = await timed(process.execPath, [bin, 'backfill', '--from', from, '--to', to, '--json'], label)
+  const s = JSON.parse(r.stdout) as { status: string; durationMs: number; tables: { rows: number }[]; error?: string }
+  if (s.status !== 'succeeded') throw new Error(`${label}: ${s.status}: ${s.error ?? ''}`)
+  return { wallMs: r.wallMs, ownMs: s.durationMs, rows: s.tables.reduce((a, t) => a + t.rows, 0) }
+}
+
+/** pgloader's duration format: `25.612s`, `1m2.345s`, `1h2m3.4s`. */
+function pgloaderMs(text: string): number {
+  const m = /Total import time\s+\S+\s+(\d+)\s+.*?((?:\d+h)?(?:\d+m)?[\d.]+s)\s*$/m.exec(text)
+  if (m === null) return NaN
+  const [, , d] = m
+  const h = /(\d+)h/.exec(d!)?.[1] ?? '0'
+  const min = /(\d+)m/.exec(d!)?.[1] ?? '0'
+  const s = /([\d.]+)s$/.exec(d!)?.[1] ?? '0'
+  return ((Number(h) * 60 + Number(min)) * 60 + Number(s)) * 1000
+}
+
+async function pgloaderCopy(file: string, url: string, label: string): Promise<BackfillRun> {
+  const u = new URL(url)
+  const schema = u.searchParams.get('schema')!
+  u.searchParams.delete('schema')
+  const load = join(dir, `${schema}.load`)
+  // pgloader's defaults for a SQLite source: 4 COPY workers, its usual type casts, indexes after the data.
+  writeFileSync(load, [
+    'LOAD DATABASE',
+    `  FROM sqlite://${file}`,
+    `  INTO ${u.toString()}`,
+    '  WITH include drop, create tables, create indexes, reset sequences, workers = 4, concurrency = 1',
+    `  SET search_path to '${schema}'`,
+    `  BEFORE LOAD DO $$ create schema if not exists "${schema}"; $$;`,
+    '',
+  ].join('\n'))
+  const r = await timed('pgloader', ['--quiet', load], label)
+  const rows = Number(/Total import time\s+\S+\s+(\d+)/.exec(r.stdout)?.[1] ?? NaN)
+  return { wallMs: r.wallMs, ownMs: pgloaderMs(r.stdout), rows }
+}
+
+async function rawCopyRun(file: string, url: string, label: string): Promise<BackfillRun> {
+  process.stderr.write(`  … ${label}\n`)
+  const t0 = performance.now()
+  const r = await runJob({ mode: 'raw-copy', url: '', token: '', from: file, destination: url })
+  const wallMs = performance.now() - t0
+  process.stderr.write(`    ${sec(wallMs)}\n`)
+  return { wallMs, ownMs: r.durationMs, rows: sum(r.rows) }
+}
+
+function sqliteRows(file: string): { tables: number; rows: number } {
+  const db = new Database(file, { readonly: true })
+  try {
+    const names = (db.prepare(`select name from sqlite_master where type = 'table' and name not like 'sqlite_%'`).all() as { name: string }[]).map((t) => t.name)
+    const rows = names.reduce((n, t) => n + (db.prepare(`select count(*) as n from "${t.replaceAll('"', '""')}"`).get() as { n: number }).n, 0)
+    return { tables: names.length, rows }
+  } finally {
+    db.close()
+  }
+}
+
+/**
+ * `okta-elt backfill --from` between the destinations, timed as a user runs it (the CLI, start-up
+ * included), side by side with pgloader copying the same SQLite file into Postgres (when it is on
+ * PATH) and with a raw COPY loader (references.ts). The source is section 1's SQLite full load.
+ */
+async function backfillSection(withPg: boolean): Promise<void> {
+  let source = throughputSqlite
+  if (source === null) {
+    const sim = await SimProcess.start({ seed: 1, size: P.org })
+    try {
+      source = sqliteDest()
+      await job(sim, { mode: 'okta-elt', destination: source, resources: [...BASE_RESOURCES], history: [] }, 'SQLite: okta-elt full load (backfill source)')
+    } finally {
+      await sim.close()
+    }
+  }
+  const file = source.slice('sqlite:'.length)
+  const size = sqliteRows(file)
+  const withPgloader = withPg && hasCommand('pgloader')
+  emit(`## 6. Backfill (\`okta-elt backfill --from\`)`)
+  emit()
+  emit(`Source: the SQLite file of section 1's okta-elt full load (${size.tables} tables with the metadata tables, ${fmt(size.rows)} rows). Times are wall times of the whole command (process start-up included), each run into a fresh destination; "own" is the copy's time as the tool reports it (okta-elt: the summary's \`durationMs\`; pgloader: its "Total import time").${baselineBin ? ` Baseline: \`${baselineBin}\`, run side by side.` : ''}`)
+  emit()
+  const result: Record<string, unknown> = { source: size }
+  if (withPg) {
+    // Alternated rounds, so that a burst of load on the shared machine hits every tool alike.
+    const rounds = 2
+    const runs: { elt: BackfillRun; base?: BackfillRun; pgl?: BackfillRun; raw: BackfillRun }[] = []
+    for (let i = 1; i <= rounds; i++) {
+      const elt = await eltBackfill(BIN, source, pgDest(), `backfill SQLite → Postgres, round ${i}`)
+      const base = baselineBin ? await eltBackfill(baselineBin, source, pgDest(), `baseline backfill SQLite → Postgres, round ${i}`) : undefined
+      const pgl = withPgloader ? await pgloaderCopy(file, pgDest(), `pgloader SQLite → Postgres, round ${i}`) : undefined
+      const raw = await rawCopyRun(file, pgDest(), `raw COPY SQLite → Postgres, round ${i}`)
+      runs.push({ elt, raw, ...(base ? { base } : {}), ...(pgl ? { pgl } : {}) })
+    }
+    emit(`SQLite → Postgres, okta-elt vs ${withPgloader ? 'pgloader (4 COPY workers, its defaults) and ' : ''}the raw COPY loader (better-sqlite3 → COPY, one connection per table, 4 tables at once, primary keys after the data), ${rounds} alternated rounds:`)
+    emit()
+    const cols = ['okta-elt', ...(baselineBin ? ['baseline'] : []), ...(withPgloader ? ['pgloader'] : []), 'raw COPY']
+    emit(`| round | ${cols.map((c) => `${c} wall (own)`).join(' | ')} |${baselineBin ? ' okta-elt / baseline |' : ''}${withPgloader ? ' okta-elt / pgloader |' : ''} okta-elt / raw COPY |`)
+    emit(`|---|${cols.map(() => '--:').join('|')}|${baselineBin ? '--:|' : ''}${withPgloader ? '--:|' : ''}--:|`)
+    const cell = (r: BackfillRun): string => `${sec(r.wallMs)} (${sec(r.ownMs)})`
+    const total = (pick: (r: (typeof runs)[number]) => BackfillRun | undefined): number => runs.reduce((a, r) => a + (pick(r)?.wallMs ?? 0), 0)
+    runs.forEach((r, i) => {
+      const c = [r.elt, ...(r.base ? [r.base] : []), ...(r.pgl ? [r.pgl] : []), r.raw]
+      emit(`| ${i + 1} | ${c.map(cell).join(' | ')} |${r.base ? ` ${x(r.elt.wallMs / r.base.wallMs)} |` : ''}${r.pgl ? ` ${x(r.elt.wallMs / r.pgl.wallMs)} |` : ''} ${x(r.elt.wallMs / r.raw.wallMs)} |`)
+    })
+    const eltT = total((r) => r.elt)
+    const baseT = total((r) => r.base)
+    const pglT = total((r) => r.pgl)
+    const rawT = total((r) => r.raw)
+    emit(`| **all** | ${[eltT, ...(baselineBin ? [baseT] : []), ...(withPgloader ? [pglT] : []), rawT].map(sec).join(' | ')} |${baselineBin ? ` **${x(eltT / baseT)}** |` : ''}${withPgloader ? ` **${x(eltT / pglT)}** |` : ''} **${x(eltT / rawT)}** |`)
+    emit()
+    emit(`Rows copied: okta-elt ${fmt(runs[0]!.elt.rows)} (data tables; the metadata is copied too)${runs[0]!.pgl ? `, pgloader ${fmt(runs[0]!.pgl.rows)}` : ''}, raw COPY ${fmt(runs[0]!.raw.rows)} (every table). pgloader and the raw loader keep SQLite's text timestamps and JSON as text; okta-elt writes real types (timestamptz, jsonb), verifies the row counts and copies the cursors last.`)
+    emit()
+    if (withPgloader) emit(`- okta-elt backfill SQLite → Postgres = ${x(eltT / pglT)} pgloader's time (target ≤ 1.0×: ${verdict(eltT / pglT <= 1)}); ${x(eltT / rawT)} the raw COPY loader's.`)
+    else emit(`- pgloader is not on PATH: okta-elt backfill SQLite → Postgres = ${x(eltT / rawT)} the raw COPY loader's time (pgloader's target ≤ 1.0×, measured against the raw loader instead: ${verdict(eltT / rawT <= 1)}).`)
+    if (baselineBin) emit(`- Against the baseline binary: ${x(eltT / baseT)} its time.`)
+    emit()
+    result['sqliteToPostgres'] = runs
+  } else {
+    emit('Postgres not reachable: only SQLite ↔ DuckDB.')
+    emit()
+  }
+
+  // Every other ordered pair, from the copies made here (each a complete okta-elt destination).
+  const pgCopy = withPg ? pgDest() : null
+  const duck = duckdbDest()
+  const pairs: { name: string; from: string; to: () => string; first?: boolean }[] = [
+    { name: 'SQLite → DuckDB', from: source, to: () => duck, first: true },
+    ...(pgCopy ? [{ name: 'SQLite → Postgres', from: source, to: () => pgCopy, first: true }] : []),
+    ...(pgCopy ? [{ name: 'Postgres → DuckDB', from: pgCopy, to: duckdbDest }, { name: 'Postgres → SQLite', from: pgCopy, to: sqliteDest }] : []),
+    { name: 'DuckDB → SQLite', from: duck, to: sqliteDest },
+    ...(pgCopy ? [{ name: 'DuckDB → Postgres', from: duck, to: pgDest }] : []),
+  ]
+  emit(`Every ordered pair${baselineBin ? ', okta-elt vs the baseline side by side' : ''} (the Postgres and DuckDB sources are the copies made by the first two rows):`)
+  emit()
+  emit(`| from → to | rows | wall | own | rows/s (own) |${baselineBin ? ' baseline wall | vs baseline |' : ''}`)
+  emit(`|---|--:|--:|--:|--:|${baselineBin ? '--:|--:|' : ''}`)
+  const pairRuns: Record<string, { elt: BackfillRun; base?: BackfillRun }> = {}
+  for (const p of pairs) {
+    const elt = await eltBackfill(BIN, p.from, p.to(), `backfill ${p.name}`)
+    // The first rows' targets are the next rows' sources: the baseline copies into a fresh one.
+    const fresh = p.name.endsWith('DuckDB') ? duckdbDest : p.name.endsWith('Postgres') ? pgDest : sqliteDest
+    const base = baselineBin ? await eltBackfill(baselineBin, p.from, fresh(), `baseline backfill ${p.name}`) : undefined
+    pairRuns[p.name] = { elt, ...(base ? { base } : {}) }
+    emit(`| ${p.name} | ${fmt(elt.rows)} | ${sec(elt.wallMs)} | ${sec(elt.ownMs)} | ${fmt(elt.rows / (elt.ownMs / 1000))} |${base ? ` ${sec(base.wallMs)} | ${x(elt.wallMs / base.wallMs)} |` : ''}`)
+  }
+  emit()
+  result['pairs'] = pairRuns
+  json['backfill'] = result
+}
+
 // ───────────────────────────── main ─────────────────────────────
 
 const started = performance.now()
@@ -418,6 +612,7 @@ try {
   if (wants('rate-limit')) await rateLimited()
   if (wants('memory') || wants('scaling')) await memoryAndScaling()
   if (wants('full-memory')) await fullLoadMemory()
+  if (wants('backfill')) await backfillSection(withPg)
   emit(`Bench wall time: ${sec(performance.now() - started)}.`)
 } finally {
   rmSync(dir, { recursive: true, force: true })
