@@ -67,7 +67,7 @@ export class DuckdbDriver implements SqlDriver {
     }
     if (!this.#readOnly) this.#identity.record()
     this.#writer = await this.#connect(!this.#readOnly)
-    registerWideningFunctions(this.#writer)
+    await registerWideningFunctions(this.#writer)
     this.#adhoc = await this.#connect(false)
     this.#kysely = new Kysely<any>({ dialect: new DuckdbKyselyDialect(() => this.adhoc) })
     const meta = this.#kysely.withSchema(this.#schema)

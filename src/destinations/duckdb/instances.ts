@@ -1,6 +1,7 @@
 import { realpathSync } from 'node:fs'
 import { dirname, basename, join, resolve } from 'node:path'
-import { DuckDBInstance } from '@duckdb/node-api'
+import type { DuckDBInstance } from '@duckdb/node-api'
+import { duckdbModule } from './module.ts'
 
 /**
  * One DuckDB instance per database file in this process, shared by every destination opened on
@@ -27,7 +28,7 @@ export async function acquireInstance(path: string, readOnly = false): Promise<D
   const key = instanceKey(path, readOnly)
   let entry = open.get(key)
   if (entry === undefined) {
-    entry = { instance: DuckDBInstance.create(file, readOnly ? { access_mode: 'READ_ONLY' } : {}), users: 0 }
+    entry = { instance: duckdbModule().then((duckdb) => duckdb.DuckDBInstance.create(file, readOnly ? { access_mode: 'READ_ONLY' } : {})), users: 0 }
     open.set(key, entry)
     entry.instance.catch(() => {
       if (open.get(key) === entry) open.delete(key)

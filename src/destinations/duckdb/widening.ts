@@ -1,4 +1,3 @@
-import { DOUBLE, DuckDBScalarFunction, VARCHAR } from '@duckdb/node-api'
 import type { DuckDBConnection } from '@duckdb/node-api'
 import { sql } from 'kysely'
 import type { RawBuilder } from 'kysely'
@@ -7,6 +6,7 @@ import type { ColumnType } from '../../schema/types.ts'
 import type { Widening } from '../dialect.ts'
 import { DestinationSchemaError } from '../errors.ts'
 import type { LiveTable } from '../live-schema.ts'
+import { duckdbModule } from './module.ts'
 import { DUCKDB_TYPES } from './types.ts'
 
 /** SQL function (registered on the writer connection): a double's text as the lattice prints it. */
@@ -46,7 +46,8 @@ export function duckdbWidening(schema: string): Widening {
 }
 
 /** Registers `okta_elt_double_text(DOUBLE) → VARCHAR` on a connection (the driver does, on the writer). */
-export function registerWideningFunctions(connection: DuckDBConnection): void {
+export async function registerWideningFunctions(connection: DuckDBConnection): Promise<void> {
+  const { DOUBLE, DuckDBScalarFunction, VARCHAR } = await duckdbModule()
   connection.registerScalarFunction(
     DuckDBScalarFunction.create({
       name: DOUBLE_TEXT,
