@@ -4,7 +4,7 @@ import { LOG_RETENTION_MS } from '../resources/strategies/log-polling.ts'
 import type { HistoryEvents } from '../resources/types.ts'
 import { describeError } from '../util/errors.ts'
 import type { Logger } from '../util/log.ts'
-import { HistoryTimeline, type TimedEffect } from './timeline.ts'
+import { EffectColumns, HistoryTimeline } from './timeline.ts'
 
 const LOG_PAGE_SIZE = 1000
 
@@ -21,9 +21,9 @@ export function windowStart(args: { lastSucceededRunStart: Date | undefined; now
   return { sinceMs: Math.max(earliest, last.getTime() - Math.max(0, args.lookbackMs)), first: false }
 }
 
-/** The effects of the System Log events of every history table's window, read once per run, by resource. */
+/** The effects of the System Log events of every history table's window, read once per run, by resource (held as columns: see EffectColumns). */
 export interface HistoryLog {
-  effects: ReadonlyMap<string, readonly TimedEffect[]>
+  effects: ReadonlyMap<string, EffectColumns>
 }
 
 /**
@@ -42,16 +42,28 @@ export async function readHistoryLog(args: {
   logger: Logger
   signal?: AbortSignal
 }): Promise<HistoryLog> {
-  const effects = new Map<string, TimedEffect[]>(args.declarations.map((d) => [d.resource, []]))
+  const effects = new Map<string, EffectColumns>(args.declarations.map((d) => [d.resource, new EffectColumns()]))
   const filter = args.declarations.map((d) => `(${d.events.filter})`).join(' or ')
   const query = { since: oktaTime(args.sinceMs), until: oktaTime(args.untilMs), filter, limit: LOG_PAGE_SIZE }
+  // The effects live for the whole run (a first load's window is 90 days of events): each id is
+  // kept once however many events name it (a user in ten groups, a group of 10,000 members), not
+  // once per event as the parsed pages hold it.
+  const ids = new Map<string, string>()
+  const intern = (id: string): string => {
+    const kept = ids.get(id)
+    if (kept !== undefined) return kept
+    ids.set(id, id)
+    return id
+  }
   try {
     for await (const page of args.client.pages('/api/v1/logs', { query, ...(args.signal ? { signal: args.signal } : {}) })) {
       for (const event of page.items) {
         const published = event['published']
         if (typeof published !== 'string' || Number.isNaN(Date.parse(published))) continue
         const at = new Date(published).toISOString()
-        for (const d of args.declarations) for (const effect of d.events.effects(event)) effects.get(d.resource)!.push({ ...effect, at })
+        for (const d of args.declarations) {
+          for (const effect of d.events.effects(event)) effects.get(d.resource)!.push({ kind: effect.kind, key: effect.key.map(intern), at })
+        }
       }
     }
   } catch (err) {
@@ -68,6 +80,8 @@ export async function readHistoryLog(args: {
 
 /** One table's timeline: its resource's effects inside its own window. */
 export function timelineFor(log: HistoryLog, resource: string, window: WindowStart): HistoryTimeline {
-  const effects = (log.effects.get(resource) ?? []).filter((e) => Date.parse(e.at) >= window.sinceMs)
-  return new HistoryTimeline(effects, { horizon: oktaTime(window.sinceMs), first: window.first })
+  const all = log.effects.get(resource) ?? new EffectColumns()
+  const inWindow = new EffectColumns()
+  for (let i = 0; i < all.length; i++) if (Date.parse(all.at(i)) >= window.sinceMs) inWindow.copy(all, i)
+  return new HistoryTimeline(inWindow, { horizon: oktaTime(window.sinceMs), first: window.first })
 }
