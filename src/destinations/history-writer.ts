@@ -215,11 +215,28 @@ export class HistoryWriter {
           and not exists (select 1 from ${H} as h where ${overlapKey} and h.${sql.id(VALID_FROM)} < s.until_time and (h.${sql.id(VALID_TO)} is null or h.${sql.id(VALID_TO)} > s.at_time))`)
     }
 
-    // 4. Open. Candidates in order of precision, each only if it does not reach back into the key's last interval.
-    const lastEnd = sql`(select max(h2.${sql.id(VALID_TO)}) from ${H} as h2 where ${sameKey('h2', 't')})`
+    // 4. Open. Candidates in order of precision, each only if it does not reach back into the key's
+    // last interval. Each written key's latest add event and last interval end are computed once,
+    // into its stage row, rather than as subqueries repeated in every branch below (DuckDB joins
+    // whole tables for each). A new history table opens every live row of its table instead.
+    let openAt: RawBuilder<unknown>
+    let lastEnd: RawBuilder<unknown>
+    if (seed) {
+      openAt = openEvent
+      lastEnd = sql`(select max(h2.${sql.id(VALID_TO)}) from ${H} as h2 where ${sameKey('h2', 't')})`
+    } else {
+      const keyOf = (r: string) => sql.join(pk.map((c, i) => sql`${id(r, c)} = ${id('w', i === 0 ? 'k1' : 'k2')}`), sql` and `)
+      const openOf = pk.length === 2 ? sql`s.k1 = w.k1 and (s.k2 = w.k2 or s.k2 = '*')` : sql`s.k1 = w.k1`
+      await exec(sql`update ${S} as w set
+          at_time = (select max(s.at_time) from ${S} as s where s.kind = 'open' and ${openOf}),
+          until_time = (select max(h2.${sql.id(VALID_TO)}) from ${H} as h2 where ${keyOf('h2')})
+        where w.kind = 'written'`)
+      openAt = id('sc', 'at_time')
+      lastEnd = id('sc', 'until_time')
+    }
     const fits = (v: RawBuilder<unknown>) => sql`${v} is not null and (${lastEnd} is null or ${v} >= ${lastEnd})`
-    const start = sql`case when ${fits(openEvent)} then ${openEvent} when ${fits(own)} then ${own} when ${lastEnd} is null or ${L} >= ${lastEnd} then ${L} else ${lastEnd} end`
-    const source = sql`case when ${fits(openEvent)} then 'system_log' when ${fits(own)} then 'last_updated' else 'load' end`
+    const start = sql`case when ${fits(openAt)} then ${openAt} when ${fits(own)} then ${own} when ${lastEnd} is null or ${L} >= ${lastEnd} then ${L} else ${lastEnd} end`
+    const source = sql`case when ${fits(openAt)} then 'system_log' when ${fits(own)} then 'last_updated' else 'load' end`
     const copied = table.def.columns.filter((c) => twin.byName.has(c.name)).map((c) => c.name)
     const rows = seed ? sql`from ${T} as t` : sql`from ${S} as sc join ${T} as t on sc.kind = 'written' and ${staged('sc', 't', true)}`
     await exec(sql`insert into ${H} (${sql.join(copied.map((c) => sql.id(c)))}, ${sql.id(VALID_FROM)}, ${sql.id(VALID_TO)}, ${sql.id(VALID_SOURCE)})
