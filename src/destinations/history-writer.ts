@@ -21,8 +21,10 @@ type Stage = { kind: 'written' | 'gone' | 'open' | 'close' | 'past'; k1: string;
 /**
  * Keeps `<table>_history` in step with `<table>`, inside the commit's transaction, after its rows,
  * deletions and sweeps (PRODUCT.md, History). Set-based: the keys the batch touched and the System
- * Log events that time them are staged in `_okta_elt_history_stage`, then four statements per
+ * Log events that time them are staged in `_okta_elt_history_stage`, then a few statements per
  * table do the work whatever the batch size:
+ *  0. drop the written keys whose row equals its open interval (most of a re-pulled parent's), so
+ *     the rest costs what changed;
  *  1. close the open interval of every touched key that is gone, changed, or closed and reopened
  *     by an event since it opened; at the event's time, else the new version's start, else the load's;
  *  2. drop the intervals that closed the instant they opened (nothing was ever true in them);
