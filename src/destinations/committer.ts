@@ -64,13 +64,13 @@ export class Committer {
           const target = table(write.rows.table)
           const parents = write.rows.replaceChildrenOf
           if (parents !== undefined && parents.length > 0) await this.#bulk.deleteChildren(tx, target, parents)
-          if (write.rows.rows.length > 0) await this.#bulk.writeRows(tx, write.mode, target, write.rows, batch.loadId)
+          if (write.rows.rows.length > 0) await this.#bulk.writeRows(tx, write.mode, target, write.rows, batch.loadId, write.mode === 'copy' && write.fresh === true)
         }
         for (const del of batch.deletes) await this.#markDeleted(tx, table(del.table), del.keys, now)
         for (const sweep of batch.sweeps) await this.#sweep(tx, table(sweep.table), sweep.where, batch.loadId, now)
         await this.#history.sync(tx, ws, batch, now)
         for (const s of batch.state) await this.#ledger.writeState(tx, s, batch.loadId, now)
-        await this.#ledger.addCounts(tx, batch.loadId, batch.counts.rows)
+        if (batch.countLoad !== false) await this.#ledger.addCounts(tx, batch.loadId, batch.counts.rows)
         await this.#beforeCommit?.(batch)
       })
     } catch (err) {

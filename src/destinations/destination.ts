@@ -86,6 +86,13 @@ export interface DestinationCapabilities {
   maxIdentifierBytes: number
   /** Most columns a table may have before new keys go to the overflow JSON column. */
   maxColumns: number
+  /**
+   * Whether several connections of one process can work at once, each reading or writing its own
+   * tables (a backfill copies tables concurrently on them). Postgres: separate connections; DuckDB:
+   * connections on the one instance. Absent: no (SQLite admits one writer, and its driver is
+   * synchronous, so a second connection would only queue).
+   */
+  concurrentConnections?: boolean
 }
 
 export interface CommitBatch {
@@ -99,8 +106,12 @@ export interface CommitBatch {
    *  - `append`: insert, ignore rows whose primary key already exists (System Log dedupe by uuid).
    *  - `copy`: upsert the rows exactly as given, `_load_id` and `_deleted_at` included (backfill
    *    from another destination).
+   * `fresh` (`copy` only): the table was created by this load and these rows are new to it (a
+   * backfill's keyset pages, each key once): a writer may insert them without the conflict check
+   * (Postgres: COPY straight into the table instead of staging + merge). A conflict then fails
+   * the batch instead of updating the row.
    */
-  writes: { mode: WriteMode; rows: RowBatch }[]
+  writes: { mode: WriteMode; rows: RowBatch; fresh?: boolean }[]
   /**
    * Rows known gone: set `_deleted_at` (if not already set). Keys are primary-key values in PK
    * column order; `times`, aligned with them, when each went (the System Log event's `published`),
@@ -117,6 +128,13 @@ export interface CommitBatch {
   state: StateWrite[]
   /** Counts of this batch, added to the load's running totals. */
   counts: { rows: number }
+  /**
+   * False: leave the load's running counts alone. A backfill's concurrent table copies commit on
+   * separate connections, and each would update the load's one row: DuckDB aborts concurrent
+   * transactions that write the same row, Postgres would queue them on its row lock. They add
+   * their counts afterwards, on the destination's own connection. Default true.
+   */
+  countLoad?: boolean
   /** The history tables' part of the commit (absent: none is kept, as in a backfill copy). */
   history?: CommitHistory
 }

@@ -158,8 +158,11 @@ export interface DependentView {
 
 /** The hot write path: each database's fastest bulk form. */
 export interface BulkWriter {
-  /** Writes one batch of rows in `mode` (see `CommitBatch.writes`) inside the open transaction. */
-  writeRows(tx: Tx, mode: WriteMode, table: LiveTable, rows: RowBatch, loadId: string): Promise<void>
+  /**
+   * Writes one batch of rows in `mode` (see `CommitBatch.writes`) inside the open transaction.
+   * `fresh`: a `copy` of rows new to the table (see `CommitBatch.writes`); a writer may ignore it.
+   */
+  writeRows(tx: Tx, mode: WriteMode, table: LiveTable, rows: RowBatch, loadId: string, fresh?: boolean): Promise<void>
   /** Deletes the child rows of the given parents (per-parent replacement), inside the transaction. */
   deleteChildren(tx: Tx, table: LiveTable, parentIds: readonly string[]): Promise<void>
   /** Drops cached statements/shapes (on close). */

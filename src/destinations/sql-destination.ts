@@ -255,7 +255,9 @@ export class SqlDestination implements Destination {
         // Planner statistics for the tables a first load filled, now rather than whenever
         // autovacuum gets to them: the next commits (the history tables' lookups) and the
         // first queries are planned for their real size. Statistics only: a failure is nothing.
-        for (const table of created) await sql`analyze ${this.#parts.driver.tableRef(table)}`.execute(this.#parts.driver.kysely).catch(() => undefined)
+        // On the pool's connections, several tables at once (a backfill creates every table, and
+        // analyzing them one after another took ~3 s of a 100k-row quick copy).
+        await Promise.all([...created].map((table) => sql`analyze ${this.#parts.driver.tableRef(table)}`.execute(this.#parts.driver.kysely).catch(() => undefined)))
       }
     })
   }

@@ -3,7 +3,7 @@ import { hostname } from 'node:os'
 import type { CommitBatch, Destination } from '../destinations/destination.ts'
 import { openDestination } from '../destinations/index.ts'
 import { RESOURCE_NAMES } from '../resources/types.ts'
-import type { RowValue } from '../schema/types.ts'
+import type { RowValue, TableDef } from '../schema/types.ts'
 import { describeError, UsageError } from '../util/errors.ts'
 import { silentLogger, type Logger } from '../util/log.ts'
 import { oneLine } from '../util/control-chars.ts'
@@ -15,6 +15,13 @@ import { refreshViews } from './views.ts'
 /** Rows per copy batch: big enough for the bulk paths, small enough for flat memory. */
 const COPY_BATCH_ROWS = 5_000
 const STATE_ROWS_PER_BATCH = 1_000
+/**
+ * Tables copied at once where the target allows it (`concurrentConnections`), each on its own
+ * connections: pgloader's default of 4 COPY workers. One into SQLite, whose single writer would
+ * only queue them (the source's page reads still overlap its writes). A SQLite source is shared by
+ * the lanes: its reads are synchronous, and each is short next to the target's write of the page.
+ */
+export const COPY_TABLES_AT_ONCE = 4
 
 /**
  * `okta-elt backfill --to URL [--from URL]`: fills a new destination.
@@ -30,7 +37,7 @@ export async function runBackfill(opts: BackfillOptions): Promise<BackfillResult
     const summary = await runPipeline({ config: opts.config, logger, ...(opts.signal ? { signal: opts.signal } : {}) })
     return { mode: 'extract', summary }
   }
-  return { mode: 'copy', copy: await copyDestination(opts.from, opts.to, opts.lockWaitMs, logger, opts.signal) }
+  return { mode: 'copy', copy: await copyDestination(opts.from, opts.to, opts, logger, opts.signal) }
 }
 
 /**
@@ -59,13 +66,16 @@ async function assertExists(url: string): Promise<void> {
   }
 }
 
-async function copyDestination(from: string, to: string, lockWaitMs: number, logger: Logger, signal: AbortSignal | undefined): Promise<CopySummary> {
+async function copyDestination(from: string, to: string, opts: { lockWaitMs: number; copyConcurrency?: number }, logger: Logger, signal: AbortSignal | undefined): Promise<CopySummary> {
+  const { lockWaitMs } = opts
   const started = Date.now()
   const source = openDestination(from, { logger })
   const target = openDestination(to, { logger })
   const summary: CopySummary = { from: source.displayName, to: target.displayName, status: 'succeeded', durationMs: 0, tables: [], stateRows: 0 }
   const loadId = randomUUID()
   let loadStarted = false
+  /** The lanes' own destinations (see `openLanes`), closed with the copy. */
+  const opened: Destination[] = []
   try {
     // The source must already be an okta-elt destination: a typo in --from must neither create
     // one (the writable open below would) nor "succeed" copying nothing. Read-only, so nothing made.
@@ -81,33 +91,46 @@ async function copyDestination(from: string, to: string, lockWaitMs: number, log
     await target.startLoad({ loadId, runId: loadId, resource: 'backfill', startedAt: new Date() })
     loadStarted = true
     const tables = await source.readSchema()
+    // Tables this backfill creates get their rows without the conflict check (CommitBatch.writes'
+    // `fresh`); a re-run after a failed copy finds them and merges into what the first one left.
+    const existing = new Set((await target.readSchema()).map((t) => t.name))
     await target.commitBatch(emptyCommit(loadId, { schemaChanges: tables.map((table) => ({ kind: 'create_table', table })) }))
 
-    for (const table of tables) {
-      const pkIndex = table.primaryKey.map((k) => table.columns.findIndex((c) => c.name === k))
-      let after: RowValue[] | undefined
-      let copied = 0
-      for (;;) {
-        if (signal?.aborted) {
-          summary.status = 'interrupted'
-          break
+    // The biggest tables first, so that the last one to finish started early.
+    const sizes = new Map((await source.countRows()).map((t) => [t.table, t.rows + t.deleted]))
+    const order = tables.map((table, index) => ({ table, index })).sort((a, b) => (sizes.get(b.table.name) ?? 0) - (sizes.get(a.table.name) ?? 0))
+    const copied: (number | undefined)[] = tables.map(() => undefined)
+    const lanes = target.capabilities.concurrentConnections === true ? Math.max(1, Math.min(opts.copyConcurrency ?? COPY_TABLES_AT_ONCE, tables.length)) : 1
+    // Every lane but the first on connections of its own: a second destination object on each side
+    // (the tables exist by now, so each reads the schema as created; the lock stays with the first).
+    const extra = await openLanes(from, to, lanes - 1, source, logger, opened)
+    const pairs = [{ source, target }, ...extra]
+    let next = 0
+    let failure: { err: unknown } | null = null
+    const stopped = (): boolean => failure !== null || summary.status === 'interrupted'
+    await Promise.all(
+      pairs.map(async (lane) => {
+        while (next < order.length && !stopped()) {
+          const { table, index } = order[next++]!
+          try {
+            const rows = await copyTable(table, !existing.has(table.name), lane.source, lane.target, loadId, logger, (n) => (copied[index] = n), () => {
+              if (signal?.aborted) summary.status = 'interrupted'
+              return stopped()
+            })
+            // The load's running counts, on the first target's connection (see CommitBatch.countLoad).
+            await target.commitBatch(emptyCommit(loadId, { counts: { rows } }))
+          } catch (err) {
+            // The first failure stops every lane after its current batch; the copy then fails whole.
+            failure ??= { err }
+          }
         }
-        const page = await source.readRows(table.name, { limit: COPY_BATCH_ROWS, ...(after ? { after } : {}) })
-        if (page.rows.length === 0) break
-        await target.commitBatch(
-          emptyCommit(loadId, {
-            writes: [{ mode: 'copy', rows: { table: table.name, columns: page.columns, rows: page.rows } }],
-            counts: { rows: page.rows.length },
-          }),
-        )
-        copied += page.rows.length
-        const last = page.rows[page.rows.length - 1]!
-        after = pkIndex.map((i) => last[i] ?? null)
-        logger({ level: 'info', event: 'progress', msg: `backfill: ${table.name}: ${copied} rows`, resource: table.name, rows: copied, batches: 0, requests: 0, waitMs: 0 })
-      }
-      summary.tables.push({ table: table.name, rows: copied })
-      if (summary.status === 'interrupted') break
+      }),
+    )
+    for (let i = 0; i < tables.length; i++) {
+      const rows = copied[i]
+      if (rows !== undefined) summary.tables.push({ table: tables[i]!.name, rows })
     }
+    if (failure !== null) throw (failure as { err: unknown }).err
 
     if (summary.status === 'succeeded') {
       // Cursor state last, after every row it covers: an interrupted copy never leaves the new
@@ -140,10 +163,76 @@ async function copyDestination(from: string, to: string, lockWaitMs: number, log
         .finishLoad({ loadId, status: summary.status, finishedAt: new Date(), ...(summary.error ? { error: summary.error } : {}) })
         .catch(() => undefined)
     }
+    await Promise.all(opened.map((d) => d.close().catch(() => undefined)))
     await Promise.all([source.close().catch(() => undefined), target.close().catch(() => undefined)])
   }
   summary.durationMs = Date.now() - started
   return summary
+}
+
+/**
+ * `n` more source/target pairs for concurrent table copies. A source without concurrent
+ * connections (SQLite) is shared by every lane: its reads are synchronous anyway. Each target lane
+ * writes only rows (`copy` writes, no schema change, no state, no load counts), on its own
+ * connection; the lock, the load record and everything else stay with the first target.
+ */
+async function openLanes(from: string, to: string, n: number, source: Destination, logger: Logger, opened: Destination[]): Promise<{ source: Destination; target: Destination }[]> {
+  const lanes: { source: Destination; target: Destination }[] = []
+  for (let i = 0; i < n; i++) {
+    let laneSource = source
+    if (source.capabilities.concurrentConnections === true) {
+      laneSource = openDestination(from, { logger })
+      opened.push(laneSource)
+      await laneSource.prepare()
+    }
+    const laneTarget = openDestination(to, { logger })
+    opened.push(laneTarget)
+    await laneTarget.prepare()
+    lanes.push({ source: laneSource, target: laneTarget })
+  }
+  return lanes
+}
+
+/**
+ * One table, page by page in primary-key order: the next page is read while the current one is
+ * written (the two are different databases, or at least different connections). Returns the rows
+ * copied; stops after the current batch when `stop()` says so.
+ */
+async function copyTable(
+  table: TableDef,
+  fresh: boolean,
+  source: Destination,
+  target: Destination,
+  loadId: string,
+  logger: Logger,
+  progress: (rows: number) => void,
+  stop: () => boolean,
+): Promise<number> {
+  const pkIndex = table.primaryKey.map((k) => table.columns.findIndex((c) => c.name === k))
+  const read = (after: RowValue[] | undefined) => source.readRows(table.name, { limit: COPY_BATCH_ROWS, ...(after ? { after } : {}) })
+  let copied = 0
+  progress(0)
+  let pending = read(undefined)
+  for (;;) {
+    const page = await pending
+    if (page.rows.length === 0 || stop()) break
+    const last = page.rows[page.rows.length - 1]!
+    // A short page is the last one: no need to ask for the empty one after it.
+    pending = page.rows.length < COPY_BATCH_ROWS ? Promise.resolve({ columns: page.columns, rows: [] }) : read(pkIndex.map((i) => last[i] ?? null))
+    // Awaited on the next turn; should the write below fail first, its rejection is not unhandled.
+    pending.catch(() => undefined)
+    await target.commitBatch(
+      emptyCommit(loadId, {
+        writes: [{ mode: 'copy', fresh, rows: { table: table.name, columns: page.columns, rows: page.rows } }],
+        counts: { rows: page.rows.length },
+        countLoad: false,
+      }),
+    )
+    copied += page.rows.length
+    progress(copied)
+    logger({ level: 'info', event: 'progress', msg: `backfill: ${table.name}: ${copied} rows`, resource: table.name, rows: copied, batches: 0, requests: 0, waitMs: 0 })
+  }
+  return copied
 }
 
 /** Live and deleted rows per table must match on both sides; returns what differs, if anything. */

@@ -149,7 +149,8 @@ export type BackfillOptions = BackfillRequest & { logger: Logger; signal?: Abort
 
 export type BackfillRequest =
   | { mode: 'extract'; config: PipelineConfig }
-  | { mode: 'copy'; from: string; to: string; lockWaitMs: number }
+  /** `copyConcurrency`: tables copied at once where the target allows it (default `COPY_TABLES_AT_ONCE`, 4). */
+  | { mode: 'copy'; from: string; to: string; lockWaitMs: number; copyConcurrency?: number }
 
 export type BackfillResult = { mode: 'extract'; summary: RunSummary } | { mode: 'copy'; copy: CopySummary }
 

@@ -27,6 +27,10 @@ interface StageShape {
   encode: Encoder[]
   /** Positions (in the batch's columns) of the primary key, for in-batch dedupe. */
   keyCols: number[]
+  /** The staged columns' names, in order. */
+  names: string[]
+  /** Whether they are the table's physical columns in order (see `#wholeRow`); unknown until asked. */
+  wholeRow?: boolean
 }
 
 /**
@@ -45,16 +49,45 @@ export class DuckdbBulkWriter implements BulkWriter {
     this.#driver = driver
   }
 
-  async writeRows(tx: Tx, mode: WriteMode, table: LiveTable, batch: RowBatch, loadId: string): Promise<void> {
+  async writeRows(tx: Tx, mode: WriteMode, table: LiveTable, batch: RowBatch, loadId: string, fresh = false): Promise<void> {
     const { connection } = tx as DuckdbTx
     const shape = this.#shape(mode, table, batch.columns)
+    if (fresh && mode === 'copy' && (await this.#wholeRow(connection, table, shape))) {
+      // A backfill's page of a table it created: each key once, none there yet. The appender
+      // writes straight into the table, casting each VARCHAR as the merge's casts would; a key
+      // already there fails the batch (constraint error) instead of merging.
+      await this.#append(connection, table.def.name, this.#driver.schema, null, batch.rows, shape)
+      return
+    }
     // A temp table lives with its connection; creating it inside the transaction is undone with it.
     await connection.run(shape.createSql)
     await connection.run(shape.clearSql)
     // ON CONFLICT cannot touch one key twice in a statement: keep the row a per-row upsert would
     // leave (the last; the first for `append`, which ignores later duplicates anyway).
     const rows = shape.keyCols.length === 0 ? batch.rows : mode === 'append' ? firstPerKey(batch.rows, shape.keyCols) : lastPerKey(batch.rows, shape.keyCols)
-    const appender = await connection.createAppender(shape.staging, 'main', 'temp')
+    await this.#append(connection, shape.staging, 'main', 'temp', rows, shape)
+    await connection.run(shape.insertSql, mode === 'copy' ? [] : [loadId])
+  }
+
+  /**
+   * Whether the staged columns are the table's physical columns, in order (an appender fills
+   * whole rows by position): the recorded schema's order, checked once per shape against DuckDB's
+   * own catalog, since a column rebuilt by a widening may sit elsewhere.
+   */
+  async #wholeRow(connection: DuckdbTx['connection'], table: LiveTable, shape: StageShape): Promise<boolean> {
+    if (shape.wholeRow === undefined) {
+      const reader = await connection.runAndReadAll(
+        'select column_name from information_schema.columns where table_schema = $1 and table_name = $2 order by ordinal_position',
+        [this.#driver.schema, table.def.name] as never,
+      )
+      const physical = (reader.getRowsJS() as unknown[][]).map((r) => String(r[0]))
+      shape.wholeRow = physical.length === shape.names.length && physical.every((n, i) => shape.names[i] === n)
+    }
+    return shape.wholeRow
+  }
+
+  async #append(connection: DuckdbTx['connection'], table: string, schema: string, catalog: string | null, rows: readonly (readonly RowValue[])[], shape: StageShape): Promise<void> {
+    const appender = await connection.createAppender(table, schema, catalog)
     try {
       const { idx, encode, width } = shape
       for (const row of rows) {
@@ -69,7 +102,6 @@ export class DuckdbBulkWriter implements BulkWriter {
     } finally {
       appender.closeSync()
     }
-    await connection.run(shape.insertSql, mode === 'copy' ? [] : [loadId])
   }
 
   async deleteChildren(tx: Tx, table: LiveTable, parentIds: readonly string[]): Promise<void> {
@@ -111,6 +143,7 @@ export class DuckdbBulkWriter implements BulkWriter {
       idx,
       encode,
       keyCols: pkPos.includes(-1) ? [] : pkPos.map((p) => idx[p]!),
+      names,
     }
     if (this.#shapes.size >= SHAPE_CACHE_LIMIT) this.#shapes.clear()
     this.#shapes.set(key, shape)

@@ -27,6 +27,8 @@ interface CopyShape {
   width: number
   copySql: string
   insertSql: string
+  /** `copy` of rows new to the table (`fresh`): COPY straight into it, no staging, no merge. */
+  directCopySql: string
   idx: number[]
   encode: CopyEncoder[]
   /** Positions (in `idx`) of the primary key, for in-batch dedupe on merge. */
@@ -57,10 +59,17 @@ export class PostgresBulkWriter implements BulkWriter {
     this.#driver = driver
   }
 
-  async writeRows(tx: Tx, mode: WriteMode, table: LiveTable, batch: RowBatch, loadId: string): Promise<void> {
+  async writeRows(tx: Tx, mode: WriteMode, table: LiveTable, batch: RowBatch, loadId: string, fresh = false): Promise<void> {
     const ptx = tx as PgTx
     const shape = this.#shape(mode, table, batch.columns)
     const client = ptx.client
+    if (fresh && mode === 'copy') {
+      // A backfill's page of a table it created: each key once, none there yet. COPY parses the
+      // same text into the column types that the merge's casts would (the encoders are the same),
+      // and an unexpected existing key fails the batch (unique violation) instead of merging.
+      await pipeline(Readable.from(copyChunks(batch.rows, shape)), client.query(pgCopy.from(shape.directCopySql)))
+      return
+    }
     let existing = this.#staging.get(client)
     if (existing === undefined) this.#staging.set(client, (existing = new Set()))
     let used = this.#used.get(tx)
@@ -118,6 +127,7 @@ export class PostgresBulkWriter implements BulkWriter {
       width,
       copySql: `copy pg_temp.${quoteIdent(staging)} from stdin`,
       insertSql,
+      directCopySql: `copy ${qualify(this.#driver.schema, table.def.name)} (${names.map(quoteIdent).join(', ')}) from stdin`,
       idx,
       encode,
       pkPos: pkPos.includes(-1) ? [] : pkPos,

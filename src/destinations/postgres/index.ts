@@ -20,7 +20,7 @@ export const postgresDialect = {
   open(target, opts): Destination {
     const driver = new PostgresDriver(target, { logger: opts.logger ?? silentLogger, readOnly: opts.readOnly ?? false })
     return new SqlDestination('postgres', target.displayName, {
-      capabilities: PORTABLE_CAPABILITIES,
+      capabilities: { ...PORTABLE_CAPABILITIES, concurrentConnections: true },
       driver,
       types: postgresTypes,
       widening: postgresWidening(target.schema),
