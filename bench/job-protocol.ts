@@ -31,8 +31,10 @@ export interface JobResult {
   waitMs: number
   /** okta-elt: requests per client bucket. */
   buckets: Record<string, number>
-  /** Peak resident set size of the job's process. */
+  /** Peak resident set size of the job's process (a CLI job: the sum over its process tree). */
   maxRssMb: number
+  /** A CLI job: how many processes its tree had (the launcher relaunches in place: 1). */
+  processes?: number
   cpuMs: number
   /** With `countTables`: rows per table after the run. */
   tables?: Record<string, number>
