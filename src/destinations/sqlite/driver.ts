@@ -61,6 +61,9 @@ export class SqliteDriver implements SqlDriver {
       // copies each page once. Checkpointing every 16k pages (64 MiB of WAL) instead of SQLite's
       // 1k cuts those copies and their fsyncs (bench: full load ~15-40% faster at 50k users).
       this.#db.pragma('wal_autocheckpoint = 16384')
+      // better-sqlite3 builds SQLite with a 16 MB page cache, filled in full by any large load: 4 MB
+      // (the operating system caches the file as well), for issue 14's 200 MB ceiling.
+      this.#db.pragma('cache_size = -4000')
       registerWidenFunction(this.#db)
       // The file exists now (opening created it): this is the inode every commit must still reach.
       this.#identity.record()
