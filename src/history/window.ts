@@ -23,7 +23,7 @@ export function windowStart(args: { lastSucceededRunStart: Date | undefined; now
 
 /** The effects of the System Log events of every history table's window, read once per run, by resource (held as columns: see EffectColumns). */
 export interface HistoryLog {
-  effects: ReadonlyMap<string, EffectColumns>
+  effects: Map<string, EffectColumns>
 }
 
 /**
@@ -78,9 +78,14 @@ export async function readHistoryLog(args: {
   return { effects }
 }
 
-/** One table's timeline: its resource's effects inside its own window. */
-export function timelineFor(log: HistoryLog, resource: string, window: WindowStart): HistoryTimeline {
+/**
+ * One table's timeline: its resource's effects inside its own window. The log lets go of them
+ * (each resource's load asks once a run): a first load's 90 days of events are then held once,
+ * by the timeline, not twice for the rest of the run.
+ */
+export function takeTimeline(log: HistoryLog, resource: string, window: WindowStart): HistoryTimeline {
   const all = log.effects.get(resource) ?? new EffectColumns()
+  log.effects.delete(resource)
   const inWindow = new EffectColumns()
   for (let i = 0; i < all.length; i++) if (Date.parse(all.at(i)) >= window.sinceMs) inWindow.copy(all, i)
   return new HistoryTimeline(inWindow, { horizon: oktaTime(window.sinceMs), first: window.first })

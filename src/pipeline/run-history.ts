@@ -1,6 +1,6 @@
 import type { CommitBatch, Destination } from '../destinations/destination.ts'
 import type { PastInterval } from '../history/timeline.ts'
-import { readHistoryLog, timelineFor, windowStart, type HistoryLog, type WindowStart } from '../history/window.ts'
+import { readHistoryLog, takeTimeline, windowStart, type HistoryLog, type WindowStart } from '../history/window.ts'
 import type { OktaClient } from '../okta/types.ts'
 import { RESOURCES } from '../resources/index.ts'
 import { RESOURCE_NAMES } from '../resources/types.ts'
@@ -58,7 +58,7 @@ export class RunHistory {
     if (this.tracked.length === 0) return undefined
     if (!this.#timedByLog(def.name)) return { tracked: this.tracked, loadStartedAt }
     const { log, windows } = await this.#shared()
-    return { tracked: this.tracked, loadStartedAt, timeline: timelineFor(log, def.name, windows.get(def.name)!) }
+    return { tracked: this.tracked, loadStartedAt, timeline: takeTimeline(log, def.name, windows.get(def.name)!) }
   }
 
   /** The last commit of a load, with no rows: the intervals the log shows began and ended before it (undefined: none). */
