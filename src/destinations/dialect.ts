@@ -72,7 +72,8 @@ export interface SqlDialect {
    * Whether the planner must be told the scratch table's size once it holds many keys (Postgres:
    * `ANALYZE`, inside the transaction). Without it a table emptied and refilled every commit is
    * misjudged, and the history statements hash whole tables instead of probing the keys' indexes:
-   * a cost that grows with the org, not with the change.
+   * a cost that grows with the org, not with the change. Also a history table each time a load
+   * has doubled it: a first load's probes would otherwise scan it once per key.
    */
   readonly analyzeScratchTables?: boolean
   /**

@@ -14,6 +14,8 @@ const TIMED_ROWS_PER_STATEMENT = 500
 const KEYS_PER_DELETE = 500
 /** Staged keys from which the planner is told how many there are (see `SqlDialect.analyzeScratchTables`). */
 const ANALYZE_FROM_ROWS = 100
+/** Rows a history table gains before the planner is told again (and again each time it doubles). */
+const REANALYZE_AFTER_ROWS = 2000
 
 /** `written`: a key the batch wrote; `gone`: one it deleted or swept; `open`/`close`: an event; `past`: a log-shown interval. */
 type Stage = { kind: 'written' | 'gone' | 'open' | 'close' | 'past'; k1: string; k2: string; at?: Date; until?: Date; source?: string }
@@ -40,6 +42,8 @@ export class HistoryWriter {
   readonly #indexKeys: boolean
   readonly #analyzeStage: boolean
   readonly #temporaryStage: boolean
+  /** Per history table: rows this writer added since it last analyzed it, and its size then. */
+  readonly #growth = new Map<string, { added: number; analyzed: number }>()
 
   constructor(parts: { driver: SqlDriver; types: SqlTypeMap; indexKeys: boolean; analyzeStage: boolean; temporaryStage: boolean }) {
     this.#driver = parts.driver
@@ -155,6 +159,16 @@ export class HistoryWriter {
     }
 
     if (this.#analyzeStage && (stage.length >= ANALYZE_FROM_ROWS || sweeps.length > 0)) await exec(sql`analyze ${S}`)
+    // A history table a load is filling (a first load) looks as small to the planner as it was
+    // when last analyzed, and the probes below then scan it once per key: told again each time it
+    // has doubled (a few ANALYZEs a load, none on a nightly run), of the columns they filter by.
+    const growth = this.#growth.get(twin.def.name) ?? { added: 0, analyzed: 0 }
+    this.#growth.set(twin.def.name, growth)
+    if (this.#analyzeStage && growth.added >= Math.max(REANALYZE_AFTER_ROWS, growth.analyzed)) {
+      await exec(sql`analyze ${H} (${sql.join([...pk, VALID_TO].map((c) => sql.id(c)))})`)
+      growth.analyzed += growth.added
+      growth.added = 0
+    }
 
     const notCompared = new Set([LOAD_ID, DELETED_AT, ...pk, ...spec.untracked])
     const compared = table.def.columns.filter((c) => !notCompared.has(c.name) && twin.byName.has(c.name)).map((c) => c.name)
@@ -241,8 +255,9 @@ export class HistoryWriter {
     const source = sql`case when ${fits(openAt)} then 'system_log' when ${fits(own)} then 'last_updated' else 'load' end`
     const copied = table.def.columns.filter((c) => twin.byName.has(c.name)).map((c) => c.name)
     const rows = seed ? sql`from ${T} as t` : sql`from ${S} as sc join ${T} as t on sc.kind = 'written' and ${staged('sc', 't', true)}`
-    await exec(sql`insert into ${H} (${sql.join(copied.map((c) => sql.id(c)))}, ${sql.id(VALID_FROM)}, ${sql.id(VALID_TO)}, ${sql.id(VALID_SOURCE)})
+    const opened = await exec(sql`insert into ${H} (${sql.join(copied.map((c) => sql.id(c)))}, ${sql.id(VALID_FROM)}, ${sql.id(VALID_TO)}, ${sql.id(VALID_SOURCE)})
       select ${sql.join(copied.map((c) => id('t', c)))}, ${start}, null, ${source} ${rows}
       where t.${sql.id(DELETED_AT)} is null and not exists (select 1 from ${H} as h where ${sameKey('h', 't')} and h.${sql.id(VALID_TO)} is null)`)
+    growth.added += opened.affected
   }
 }
