@@ -63,23 +63,30 @@ type Attempt =
  * pacing (bucket + in-flight slot), the auth step, one send, `classify`, then act on the
  * verdict: return, refresh the credential once, pause and try again, or throw.
  */
+/** Retries with a new DPoP nonce before a resource request gives up (RFC 9449 §9). */
+const NONCE_RETRIES = 3
+
+function isNonceChallenge(headers: TransportResponse['headers']): boolean {
+  return (header(headers, 'www-authenticate') ?? '').includes('use_dpop_nonce')
+}
+
 export async function exchange(deps: ExchangeDeps, x: Exchange): Promise<ExchangeResult> {
   const { config } = deps
   const bucket = deps.limiter.bucket(x.bucket)
   const wait: WaitContext = { method: x.method, path: x.path, bucket, clocks: [bucket.waits, deps.waits, x.waits], signal: x.signal }
   const backoff = (n: number): number => backoffDelay(n, { baseMs: config.retryBaseDelayMs, maxMs: config.retryMaxDelayMs })
   let attempt = 0
-  let authRetried = false
+  let authRetries = 0
   let previousRequestId: string | null = null
 
   for (;;) {
     if (deps.closed()) throw closedError()
     deps.reachability.check()
     attempt++
-    const outcome = await attemptOnce(deps, x, wait, attempt, previousRequestId, authRetried)
+    const outcome = await attemptOnce(deps, x, wait, attempt, previousRequestId, authRetries)
     if (outcome.kind === 'done') return outcome.result
     if (outcome.kind === 'reauth') {
-      authRetried = true
+      authRetries++
       attempt--
       bucket.stats.retries++
       continue
@@ -122,7 +129,7 @@ async function attemptOnce(
   wait: WaitContext,
   attempt: number,
   previousRequestId: string | null,
-  authRetried: boolean,
+  authRetries: number,
 ): Promise<Attempt> {
   const { config, reachability } = deps
   const bucket = wait.bucket
@@ -197,7 +204,9 @@ async function attemptOnce(
     case 'fail':
       throw verdict.error
     case 'unauthorized':
-      if (!x.auth || authRetried || !mayRetryUnauthorized(deps.auth(), credential, res.headers)) throw verdict.error
+      // A refreshed token is tried once; a DPoP nonce challenge a few times, since the server may
+      // rotate its nonce again before the retry arrives (seen under load: two challenges in a row).
+      if (!x.auth || authRetries >= (isNonceChallenge(res.headers) ? NONCE_RETRIES : 1) || !mayRetryUnauthorized(deps.auth(), credential, res.headers)) throw verdict.error
       deps.log({ level: 'info', event: 'okta.token_rejected', msg: `Okta ${x.method} ${pathOnly(x.path)}: access token rejected (401), refreshing`, bucket: x.bucket, status: 401, errorCode: verdict.error.errorCode, requestId })
       return { kind: 'reauth' }
     case 'retry': {
