@@ -8,9 +8,5 @@ export default defineConfig({
     testTimeout: 30_000,
     hookTimeout: 60_000,
     pool: 'forks',
-    // Two files at once. Vitest's default is one fewer than the cores (1 here), but most files
-    // wait on real things (the CLI as a subprocess, HTTP, Postgres), so a 2-core machine ran
-    // with a core idle much of the time: the suite took ~10 minutes serially.
-    maxWorkers: 2,
   },
 })
