@@ -241,11 +241,10 @@ export class HistoryWriter {
       openAt = openEvent
       lastEnd = sql`(select max(h2.${sql.id(VALID_TO)}) from ${H} as h2 where ${sameKey('h2', 't')})`
     } else {
-      const keyOf = (r: string) => sql.join(pk.map((c, i) => sql`${id(r, c)} = ${id('w', i === 0 ? 'k1' : 'k2')}`), sql` and `)
       const openOf = pk.length === 2 ? sql`s.k1 = w.k1 and (s.k2 = w.k2 or s.k2 = '*')` : sql`s.k1 = w.k1`
       await exec(sql`update ${S} as w set
           at_time = (select max(s.at_time) from ${S} as s where s.kind = 'open' and ${openOf}),
-          until_time = (select max(h2.${sql.id(VALID_TO)}) from ${H} as h2 where ${keyOf('h2')})
+          until_time = (select max(h2.${sql.id(VALID_TO)}) from ${H} as h2 where ${staged('w', 'h2', true)})
         where w.kind = 'written'`)
       openAt = id('sc', 'at_time')
       lastEnd = id('sc', 'until_time')

@@ -388,7 +388,7 @@ function headerValue(headers: ResponseHeaders, name: string): string | null {
 }
 
 /** The `error` of a `WWW-Authenticate: DPoP …` challenge (RFC 9449 §7.1), or null. */
-function dpopChallengeError(headers: ResponseHeaders): string | null {
+export function dpopChallengeError(headers: ResponseHeaders): string | null {
   const v = headers['www-authenticate']
   for (const challenge of Array.isArray(v) ? v : v === undefined ? [] : [v]) {
     if (!/^\s*DPoP\b/i.test(challenge)) continue

@@ -1,7 +1,7 @@
 import { OktaEltError } from '../util/errors.ts'
 import type { LogEvent } from '../util/log.ts'
 import { credentialHeaders, mayRetryUnauthorized } from './auth-step.ts'
-import type { AuthProvider, SignedTokenRequest } from './auth.ts'
+import { dpopChallengeError, type AuthProvider, type SignedTokenRequest } from './auth.ts'
 import type { BucketName } from './buckets.ts'
 import { classify, header, type RetryAfter } from './classify.ts'
 import type { ResolvedClientConfig } from './config.ts'
@@ -65,10 +65,6 @@ type Attempt =
  */
 /** Retries with a new DPoP nonce before a resource request gives up (RFC 9449 §9). */
 const NONCE_RETRIES = 3
-
-function isNonceChallenge(headers: TransportResponse['headers']): boolean {
-  return (header(headers, 'www-authenticate') ?? '').includes('use_dpop_nonce')
-}
 
 export async function exchange(deps: ExchangeDeps, x: Exchange): Promise<ExchangeResult> {
   const { config } = deps
@@ -206,7 +202,7 @@ async function attemptOnce(
     case 'unauthorized':
       // A refreshed token is tried once; a DPoP nonce challenge a few times, since the server may
       // rotate its nonce again before the retry arrives (seen under load: two challenges in a row).
-      if (!x.auth || authRetries >= (isNonceChallenge(res.headers) ? NONCE_RETRIES : 1) || !mayRetryUnauthorized(deps.auth(), credential, res.headers)) throw verdict.error
+      if (!x.auth || authRetries >= (dpopChallengeError(res.headers) === 'use_dpop_nonce' ? NONCE_RETRIES : 1) || !mayRetryUnauthorized(deps.auth(), credential, res.headers)) throw verdict.error
       deps.log({ level: 'info', event: 'okta.token_rejected', msg: `Okta ${x.method} ${pathOnly(x.path)}: access token rejected (401), refreshing`, bucket: x.bucket, status: 401, errorCode: verdict.error.errorCode, requestId })
       return { kind: 'reauth' }
     case 'retry': {
