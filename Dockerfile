@@ -1,4 +1,4 @@
-# okta-elt as a container image. No build step: Node 24 runs the TypeScript sources directly.
+# okta-elt as a container image: the CLI compiled to JavaScript (dist/, see bin/compiled.js), on Node 24.
 #   docker build -t okta-elt .
 #   docker run --rm -e OKTA_ORG_URL -e OKTA_API_TOKEN -e OKTA_ELT_DESTINATION okta-elt run
 # The entrypoint is the CLI: arguments are an okta-elt command (`run`, `status`, `--help`, …).
@@ -13,6 +13,19 @@ COPY package.json package-lock.json ./
 # npm version the base image ships: the slim image has no compiler for a node-gyp rebuild.
 RUN npm ci --omit=dev --ignore-scripts --no-audit --no-fund
 
+# The compiled CLI (what `npm run build` does: src/ and migrations/ to dist/), with the dev
+# dependencies (TypeScript) this stage alone needs. The image's own node runs it: with
+# --ignore-scripts the bundled Node's binary is absent (and not wanted).
+FROM node:24-slim AS build
+WORKDIR /app
+COPY package.json package-lock.json ./
+RUN npm ci --ignore-scripts --no-audit --no-fund
+COPY tsconfig.json tsconfig.build.json ./
+COPY bin ./bin
+COPY src ./src
+COPY migrations ./migrations
+RUN node bin/build.js
+
 FROM node:24-slim
 ENV NODE_ENV=production
 WORKDIR /app
@@ -21,6 +34,9 @@ COPY package.json ./
 COPY bin ./bin
 COPY src ./src
 COPY migrations ./migrations
+# dist/ is dated when the build stage ran, after every source's own date (COPY keeps the build
+# context's), so the launcher finds it current and runs it.
+COPY --from=build /app/dist ./dist
 # The image's unprivileged `node` user (uid 1000). /data is its working directory: relative
 # `sqlite:` paths and the default ./pipeline.config.json resolve there.
 RUN mkdir /data && chown node:node /data

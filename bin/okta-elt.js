@@ -11,7 +11,7 @@
 // cgroup), and forwarding them would turn one SIGTERM into two, which means "exit at once".
 import { existsSync } from 'node:fs'
 import { dirname, join } from 'node:path'
-import { fileURLToPath } from 'node:url'
+import { fileURLToPath, pathToFileURL } from 'node:url'
 
 const REQUIRED = [22, 22] // keep equal to package.json engines.node (test/cli/node-version.test.ts checks)
 
@@ -49,4 +49,9 @@ delete process.env[RELAUNCHED]
 const { enableCompileCache } = await import('node:module')
 enableCompileCache?.()
 
-await import('../src/cli/main.ts')
+// The compiled JavaScript when `npm run build` made it from these very sources, else the sources
+// (bin/compiled.js says why and how it tells).
+const { compiledEntry } = await import('./compiled.js')
+const compiled = compiledEntry(dirname(dirname(fileURLToPath(import.meta.url))))
+if (compiled === undefined) await import('../src/cli/main.ts')
+else await import(pathToFileURL(compiled).href)

@@ -57,12 +57,19 @@ function wantsVerbose(argv: readonly string[]): boolean {
 }
 
 function version(): string {
-  try {
-    const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version?: string }
-    return pkg.version ?? '0.0.0'
-  } catch {
-    return '0.0.0'
+  const besideSources = new URL('../../package.json', import.meta.url)
+  // Compiled (dist/src/cli/program.js, see bin/compiled.js), that is dist/package.json: absent,
+  // the checkout's is one level further up.
+  const besideCompiled = new URL('../package.json', besideSources)
+  for (const url of [besideSources, besideCompiled]) {
+    try {
+      const pkg = JSON.parse(readFileSync(url, 'utf8')) as { name?: string; version?: string }
+      if (pkg.name === 'okta-elt') return pkg.version ?? '0.0.0'
+    } catch {
+      // not there: the other place
+    }
   }
+  return '0.0.0'
 }
 
 // Options whose default is resolved later (environment, config file) say so in their help text:

@@ -1,6 +1,7 @@
 import { execFileSync, spawnSync } from 'node:child_process'
 import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, statSync } from 'node:fs'
 import { dirname, join, relative, resolve } from 'node:path'
+import { pathToFileURL } from 'node:url'
 import { describe, expect, it } from 'vitest'
 import { tempDir } from './helpers.ts'
 
@@ -40,6 +41,14 @@ describe('Dockerfile', () => {
     expect(finalStage).toContain('COPY --from=deps /app/node_modules ./node_modules')
   })
 
+  it('compiles the CLI in a build stage and ships dist/ beside the sources', () => {
+    const build = instructions.slice(instructions.findIndex((l) => /^FROM \S+ AS build$/i.test(l)), instructions.lastIndexOf(stages.at(-1)!))
+    expect(build.length, 'a build stage').toBeGreaterThan(1)
+    expect(build).toContain('RUN node bin/build.js')
+    expect(build.find((l) => l.startsWith('RUN npm ci'))).not.toContain('--omit=dev')
+    expect(finalStage).toContain('COPY --from=build /app/dist ./dist')
+  })
+
   it('runs as a non-root user with the CLI as entrypoint', () => {
     const user = finalStage.filter((l) => l.startsWith('USER ')).at(-1)
     expect(user).toBe('USER node')
@@ -50,7 +59,7 @@ describe('Dockerfile', () => {
 
   it('copies everything the code imports at run time', () => {
     const copied = finalStage.filter((l) => l.startsWith('COPY ') && !l.includes('--from=')).map((l) => l.split(/\s+/)[1]!)
-    // Walk the static imports (and `new URL(…, import.meta.url)` reads) from the entrypoint.
+    // Walk the static imports (and `new URL('./…', import.meta.url)` reads) from the entrypoint.
     const seen = new Set<string>()
     const queue = [join(ROOT, 'bin/okta-elt.js')]
     while (queue.length > 0) {
@@ -59,8 +68,8 @@ describe('Dockerfile', () => {
       seen.add(file)
       if (!/\.(ts|js)$/.test(file)) continue
       const text = readFileSync(file, 'utf8')
-      for (const m of text.matchAll(/(?:from|import\(|new URL\()\s*'(\.{1,2}\/[^']+)'/g)) {
-        const target = resolve(dirname(file), m[1]!)
+      for (const m of text.matchAll(/(?:from|import\()\s*'(\.{1,2}\/[^']+)'|new URL\(\s*'(\.{1,2}\/[^']+)',\s*import\.meta\.url/g)) {
+        const target = resolve(dirname(file), (m[1] ?? m[2])!)
         expect(existsSync(target), `${relative(ROOT, file)} imports ${m[1]}`).toBe(true)
         queue.push(target)
       }
@@ -70,7 +79,7 @@ describe('Dockerfile', () => {
     for (const entry of topLevel) expect(copied, `COPY ${entry}`).toContain(entry)
   })
 
-  it('the final stage’s files plus the deps stage’s npm ci run the CLI (the image, short of building it)', () => {
+  it('the final stage’s files plus the deps stage’s npm ci run the CLI (the image, short of building it)', async () => {
     const dir = tempDir()
     try {
       const app = join(dir.dir, 'app')
@@ -90,6 +99,11 @@ describe('Dockerfile', () => {
         const src = line.split(/\s+/)[1]!
         cpSync(join(ROOT, src), join(app, src), { recursive: true })
       }
+      // The build stage: the same compile (the checkout's TypeScript), into the image's dist/.
+      const tsc = spawnSync(process.execPath, [join(ROOT, 'node_modules/typescript/bin/tsc'), '-p', join(ROOT, 'tsconfig.build.json'), '--outDir', join(app, 'dist')], { encoding: 'utf8' })
+      expect(tsc.status, tsc.stdout + tsc.stderr).toBe(0)
+      const { compiledEntry } = (await import(pathToFileURL(join(app, 'bin/compiled.js')).href)) as typeof import('../../bin/compiled.js')
+      expect(compiledEntry(app), 'the image runs its compiled CLI').toBe(join(app, 'dist/src/cli/main.js'))
       const r = spawnSync(process.execPath, [join(app, 'bin/okta-elt.js'), 'demo', '--users', '100', '--db', './okta.db'], {
         cwd: data,
         encoding: 'utf8',
