@@ -111,3 +111,73 @@ describe('duckdb: a file that goes away mid-run is never reported as loaded', ()
     })
   }
 })
+
+describe('duckdb: rows of keys the table lacks are appended straight into it', () => {
+  // The write path probes the batch's keys and appends (no stage, no ON CONFLICT) when none is
+  // there: what it appends must be exactly what the merge would have left, in the transaction.
+  const users: TableDef = {
+    name: 'users',
+    primaryKey: ['id'],
+    columns: [
+      { name: 'id', path: ['id'], type: 'text' },
+      { name: 'n', path: ['n'], type: 'bigint' },
+      { name: 'at', path: ['at'], type: 'timestamp' },
+      { name: 'note', path: ['note'], type: 'text' },
+    ],
+  }
+  const children: TableDef = {
+    name: 'users__tags',
+    parent: 'users',
+    primaryKey: ['_parent_id', '_idx'],
+    columns: [
+      { name: '_parent_id', path: [], type: 'text' },
+      { name: '_idx', path: [], type: 'bigint' },
+      { name: 'tag', path: ['tag'], type: 'text' },
+    ],
+  }
+  const read = async (d: Awaited<ReturnType<typeof openPrepared>>, table: string) =>
+    (await d.readRows(table, { limit: 100 })).rows.map((r) => r.map((v) => (v instanceof Date ? v.toISOString() : v)))
+
+  it('appends new keys, merges a key written earlier in the same commit, replaces children, and rolls back with the batch', async () => {
+    let fail = false
+    const d = await openPrepared(`duckdb:${join(tmp.dir, 'direct.duckdb')}`, { beforeCommit: () => { if (fail) throw new Error('injected') } })
+    try {
+      await d.commitBatch(commit({ schemaChanges: [{ kind: 'create_table', table: users }, { kind: 'create_table', table: children }] }))
+      // A failed batch leaves no appended row behind.
+      fail = true
+      await expect(d.commitBatch(commit({ writes: [{ mode: 'merge', rows: { table: 'users', columns: ['id', 'n'], rows: [['u0', 1]] } }] }))).rejects.toThrow('injected')
+      fail = false
+      expect(await d.countRows()).toEqual([{ table: 'users', rows: 0, deleted: 0 }, { table: 'users__tags', rows: 0, deleted: 0 }])
+      // Two writes of one table in one commit: the second carries u1 again (merged: absent columns cleared) and u3 (new).
+      await d.commitBatch(commit({
+        writes: [
+          { mode: 'merge', rows: { table: 'users', columns: ['id', 'n', 'at', 'note'], rows: [['u1', 1, '2024-01-02T03:04:05.678Z', 'first'], ['u2', 2, null, 'x']] } },
+          { mode: 'merge', rows: { table: 'users', columns: ['id', 'n'], rows: [['u1', 10], ['u3', 3]] } },
+          { mode: 'merge', rows: { table: 'users__tags', columns: ['_parent_id', '_idx', 'tag'], rows: [['u1', 0, 'a'], ['u1', 1, 'b']], replaceChildrenOf: ['u1'] } },
+        ],
+      }))
+      expect(await read(d, 'users')).toEqual([
+        ['u1', 10, null, null, 'load-1', null],
+        ['u2', 2, null, 'x', 'load-1', null],
+        ['u3', 3, null, null, 'load-1', null],
+      ])
+      // The next load replaces u1's children (deleted, then appended under the same keys) and
+      // writes a child of u2 whose parent it did not clear (probed: new, appended).
+      await d.commitBatch(commit({
+        loadId: 'load-2',
+        writes: [
+          { mode: 'merge', rows: { table: 'users__tags', columns: ['_parent_id', '_idx', 'tag'], rows: [['u1', 0, 'c']], replaceChildrenOf: ['u1'] } },
+          { mode: 'merge', rows: { table: 'users__tags', columns: ['_parent_id', '_idx', 'tag'], rows: [['u2', 0, 'd']] } },
+        ],
+      }))
+      expect(await read(d, 'users__tags')).toEqual([
+        ['u1', 0, 'c', 'load-2', null],
+        ['u2', 0, 'd', 'load-2', null],
+      ])
+      await d.commitBatch(commit({ loadId: 'load-3', writes: [{ mode: 'merge', rows: { table: 'users', columns: ['id', 'at'], rows: [['u4', '2024-05-06T07:08:09.000Z']] } }] }))
+      expect((await read(d, 'users')).at(-1)).toEqual(['u4', null, '2024-05-06T07:08:09.000Z', null, 'load-3', null])
+    } finally {
+      await d.close()
+    }
+  })
+})

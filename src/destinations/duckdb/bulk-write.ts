@@ -18,6 +18,7 @@ const SHAPE_CACHE_LIMIT = 500
 type Encoder = (v: RowValue) => string | null
 
 interface StageShape {
+  mode: WriteMode
   staging: string
   width: number
   createSql: string
@@ -27,11 +28,20 @@ interface StageShape {
   encode: Encoder[]
   /** Positions (in the batch's columns) of the primary key, for in-batch dedupe. */
   keyCols: number[]
+  /** Their encoders (the key probe's text is what the stage would hold). */
+  keyEncode: Encoder[]
   /** The staged columns' names, in order. */
   names: string[]
-  /** Whether they are the table's physical columns in order (see `#wholeRow`); unknown until asked. */
-  wholeRow?: boolean
+  /** `select 1 … limit 1`: is any of the batch's keys (param 1, a JSON list of key lists) in the table? Null without a primary key. */
+  keyCheckSql: string | null
+  /** How the appender fills the table's physical columns (see `#direct`); undefined until asked, null when it cannot. */
+  direct?: DirectPlan | null
 }
+
+/** Per physical column of the table, in order: a staged column's position (≥ 0), the load id, or the column's default. */
+const LOAD = -1
+const DEFAULT = -2
+type DirectPlan = Int32Array
 
 /**
  * DuckDB's fast path, the same shape as Postgres' COPY: the batch goes through DuckDB's appender
@@ -44,6 +54,11 @@ interface StageShape {
 export class DuckdbBulkWriter implements BulkWriter {
   readonly #driver: DuckdbDriver
   readonly #shapes = new Map<string, StageShape>()
+  /**
+   * Per open transaction, the parents whose children `deleteChildren` just removed, per table,
+   * until that table's next write: children of those parents only are new keys without a probe.
+   */
+  readonly #cleared = new WeakMap<Tx, Map<string, Set<string>>>()
 
   constructor(driver: DuckdbDriver) {
     this.#driver = driver
@@ -52,38 +67,108 @@ export class DuckdbBulkWriter implements BulkWriter {
   async writeRows(tx: Tx, mode: WriteMode, table: LiveTable, batch: RowBatch, loadId: string, fresh = false): Promise<void> {
     const { connection } = tx as DuckdbTx
     const shape = this.#shape(mode, table, batch.columns)
-    if (fresh && mode === 'copy' && (await this.#wholeRow(connection, table, shape))) {
-      // A backfill's page of a table it created: each key once, none there yet. The appender
-      // writes straight into the table, casting each VARCHAR as the merge's casts would; a key
-      // already there fails the batch (constraint error) instead of merging.
-      await this.#append(connection, table.def.name, this.#driver.schema, null, batch.rows, shape)
-      return
+    const cleared = this.#cleared.get(tx)?.get(table.def.name)
+    this.#cleared.get(tx)?.delete(table.def.name)
+    if (fresh && mode === 'copy') {
+      // A backfill's page of a table it created: each key once, none there yet. A key already
+      // there fails the batch (constraint error) instead of merging.
+      const plan = await this.#direct(connection, table, shape)
+      if (plan !== null) return this.#appendDirect(connection, table.def.name, batch.rows, shape, plan, loadId)
+    }
+    // ON CONFLICT cannot touch one key twice in a statement: keep the row a per-row upsert would
+    // leave (the last; the first for `append`, which ignores later duplicates anyway).
+    const rows = shape.keyCols.length === 0 ? batch.rows : mode === 'append' ? firstPerKey(batch.rows, shape.keyCols) : lastPerKey(batch.rows, shape.keyCols)
+    if (shape.keyCheckSql !== null) {
+      // Keys none of which the table has (every batch of a first load; children replaced per
+      // parent, their old rows deleted just before) need no merge: an insert of new keys is what
+      // the merge would do with them, so they are appended straight into the table, typed as
+      // the merge's casts type them. One probe of the table's keys decides; it sees this
+      // transaction's own writes (DuckDB's MVCC), so an earlier write of this commit counts.
+      const plan = await this.#direct(connection, table, shape)
+      if (plan !== null && (this.#allCleared(table, shape, rows, cleared) || !(await this.#anyKeyPresent(connection, shape, rows)))) return this.#appendDirect(connection, table.def.name, rows, shape, plan, loadId)
     }
     // A temp table lives with its connection; creating it inside the transaction is undone with it.
     await connection.run(shape.createSql)
     await connection.run(shape.clearSql)
-    // ON CONFLICT cannot touch one key twice in a statement: keep the row a per-row upsert would
-    // leave (the last; the first for `append`, which ignores later duplicates anyway).
-    const rows = shape.keyCols.length === 0 ? batch.rows : mode === 'append' ? firstPerKey(batch.rows, shape.keyCols) : lastPerKey(batch.rows, shape.keyCols)
     await this.#append(connection, shape.staging, 'main', 'temp', rows, shape)
     await connection.run(shape.insertSql, mode === 'copy' ? [] : [loadId])
   }
 
   /**
-   * Whether the staged columns are the table's physical columns, in order (an appender fills
-   * whole rows by position): the recorded schema's order, checked once per shape against DuckDB's
-   * own catalog, since a column rebuilt by a widening may sit elsewhere.
+   * Whether every row is a child of a parent whose children this transaction has just deleted
+   * (per-parent replacement, before any other write of the table): its key (`_parent_id`, `_idx`)
+   * cannot be in the table. Compared as the deletion compared them, as text.
    */
-  async #wholeRow(connection: DuckdbTx['connection'], table: LiveTable, shape: StageShape): Promise<boolean> {
-    if (shape.wholeRow === undefined) {
+  #allCleared(table: LiveTable, shape: StageShape, rows: readonly (readonly RowValue[])[], cleared: Set<string> | undefined): boolean {
+    if (cleared === undefined || table.byName.get(PARENT_ID)?.type !== 'text' || !table.def.primaryKey.includes(PARENT_ID)) return false
+    const at = shape.names.indexOf(PARENT_ID)
+    if (at < 0) return false
+    const col = shape.idx[at]!
+    return rows.every((row) => {
+      const v = row[col]
+      return typeof v === 'string' && cleared.has(v)
+    })
+  }
+
+  async #anyKeyPresent(connection: DuckdbTx['connection'], shape: StageShape, rows: readonly (readonly RowValue[])[]): Promise<boolean> {
+    const { keyCols, keyEncode } = shape
+    const keys = rows.map((row) => keyCols.map((c, i) => keyEncode[i]!((row[c] ?? null) as RowValue)))
+    const reader = await connection.runAndReadAll(shape.keyCheckSql!, [JSON.stringify(keys)])
+    return reader.currentRowCount > 0
+  }
+
+  /**
+   * How an appender (which fills whole rows, by position) writes this shape into the table: per
+   * physical column in DuckDB's own catalog order (a column rebuilt by a widening may sit
+   * elsewhere than the recorded schema says), the staged column it takes, the load id, or the
+   * column's default (NULL: what an INSERT naming only the staged columns leaves there). Read once
+   * per shape (a shape is one version of the table, and a version is never reused).
+   */
+  async #direct(connection: DuckdbTx['connection'], table: LiveTable, shape: StageShape): Promise<DirectPlan | null> {
+    if (shape.direct === undefined) {
       const reader = await connection.runAndReadAll(
         'select column_name from information_schema.columns where table_schema = $1 and table_name = $2 order by ordinal_position',
         [this.#driver.schema, table.def.name] as never,
       )
       const physical = (reader.getRowsJS() as unknown[][]).map((r) => String(r[0]))
-      shape.wholeRow = physical.length === shape.names.length && physical.every((n, i) => shape.names[i] === n)
+      const managed = shape.mode !== 'copy'
+      const plan = new Int32Array(physical.map((name) => {
+        const at = shape.names.indexOf(name)
+        if (at >= 0) return at
+        return managed && name === LOAD_ID ? LOAD : DEFAULT
+      }))
+      const placed = new Set(plan)
+      shape.direct = shape.names.every((_, i) => placed.has(i)) && (!managed || placed.has(LOAD)) ? plan : null
     }
-    return shape.wholeRow
+    return shape.direct
+  }
+
+  async #appendDirect(connection: DuckdbTx['connection'], table: string, rows: readonly (readonly RowValue[])[], shape: StageShape, plan: DirectPlan, loadId: string): Promise<void> {
+    const appender = await connection.createAppender(table, this.#driver.schema, null)
+    try {
+      const { idx, encode } = shape
+      const width = plan.length
+      for (const row of rows) {
+        for (let j = 0; j < width; j++) {
+          const at = plan[j]!
+          if (at === LOAD) {
+            appender.appendVarchar(loadId)
+            continue
+          }
+          if (at === DEFAULT) {
+            appender.appendDefault()
+            continue
+          }
+          const s = encode[at]!((row[idx[at]!] ?? null) as RowValue)
+          if (s === null) appender.appendNull()
+          else appender.appendVarchar(s)
+        }
+        appender.endRow()
+      }
+      appender.flushSync()
+    } finally {
+      appender.closeSync()
+    }
   }
 
   async #append(connection: DuckdbTx['connection'], table: string, schema: string, catalog: string | null, rows: readonly (readonly RowValue[])[], shape: StageShape): Promise<void> {
@@ -111,6 +196,9 @@ export class DuckdbBulkWriter implements BulkWriter {
     const ids = sql`select unnest(from_json(${JSON.stringify(parentIds)}, '["VARCHAR"]'))`
     const parent = col.type === 'text' ? sql.id(PARENT_ID) : sql`cast(${sql.id(PARENT_ID)} as varchar)`
     await tx.exec(sql`delete from ${this.#driver.tableRef(table.def.name)} where ${parent} in (${ids})`.compile(this.#driver.kysely))
+    const byTable = this.#cleared.get(tx) ?? new Map<string, Set<string>>()
+    this.#cleared.set(tx, byTable)
+    byTable.set(table.def.name, new Set([...(byTable.get(table.def.name) ?? []), ...parentIds]))
   }
 
   reset(): void {
@@ -134,7 +222,18 @@ export class DuckdbBulkWriter implements BulkWriter {
       `insert into ${qualify(this.#driver.schema, table.def.name)} (${target}) select ${selected.join(', ')} from ${stage}` +
       conflictClause(table.def, names, mode, 'excluded')
     const pkPos = table.def.primaryKey.map((k) => names.indexOf(k))
+    const keyed = pkPos.length > 0 && !pkPos.includes(-1)
+    // The probe compares each key as the merge's ON CONFLICT would: the staged text cast to the column's type.
+    const keyMatch = table.def.primaryKey.map((k, i) => {
+      const type = table.byName.get(k)!.type
+      const staged = `s.k[${i + 1}]`
+      return `t.${quoteIdent(k)} = ${type === 'text' ? staged : `cast(${staged} as ${DUCKDB_TYPES[type]})`}`
+    })
+    const keyCheckSql = keyed
+      ? `select 1 from ${qualify(this.#driver.schema, table.def.name)} as t join (select unnest(from_json($1, '[["VARCHAR"]]')) as k) as s on ${keyMatch.join(' and ')} limit 1`
+      : null
     shape = {
+      mode,
       staging,
       width,
       createSql: `create temp table if not exists ${quoteIdent(staging)} (${Array.from({ length: width }, (_, i) => `c${i + 1} VARCHAR`).join(', ')})`,
@@ -142,8 +241,10 @@ export class DuckdbBulkWriter implements BulkWriter {
       insertSql,
       idx,
       encode,
-      keyCols: pkPos.includes(-1) ? [] : pkPos.map((p) => idx[p]!),
+      keyCols: keyed ? pkPos.map((p) => idx[p]!) : [],
+      keyEncode: keyed ? pkPos.map((p) => encode[p]!) : [],
       names,
+      keyCheckSql,
     }
     if (this.#shapes.size >= SHAPE_CACHE_LIMIT) this.#shapes.clear()
     this.#shapes.set(key, shape)
@@ -170,7 +271,7 @@ function firstPerKey<Row extends readonly unknown[]>(rows: readonly Row[], keyCo
   const seen = new Set<string>()
   const out: Row[] = []
   for (const row of rows) {
-    const k = keyCols.map((c) => String(row[c])).join('\u0000')
+    const k = keyCols.length === 1 ? String(row[keyCols[0]!]) : keyCols.map((c) => String(row[c])).join('\u0000')
     if (seen.has(k)) continue
     seen.add(k)
     out.push(row)
