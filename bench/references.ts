@@ -188,7 +188,8 @@ export function duckdbType(kind: FlatShape['kinds'][number]): string {
  * go in as ISO text, which the appender casts to TIMESTAMPTZ in C++.
  */
 async function duckdbSinks(file: string): Promise<Sinks> {
-  const instance = await DuckDBInstance.create(file)
+  // The same settings as okta-elt's DuckDB destination (src/destinations/duckdb/instances.ts): only the code path differs.
+  const instance = await DuckDBInstance.create(file, { checkpoint_threshold: '256MB' })
   const sinks = new Map<string, TableSink>()
   const connections: DuckDBConnection[] = []
   return {

@@ -136,7 +136,7 @@ describe('duckdb: rows of keys the table lacks are appended straight into it', (
     ],
   }
   const read = async (d: Awaited<ReturnType<typeof openPrepared>>, table: string) =>
-    (await d.readRows(table, { limit: 100 })).rows.map((r) => r.map((v) => (v instanceof Date ? v.toISOString() : v)))
+    (await d.readRows(table, { limit: 100 })).rows
 
   it('appends new keys, merges a key written earlier in the same commit, replaces children, and rolls back with the batch', async () => {
     let fail = false

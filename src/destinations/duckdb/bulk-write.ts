@@ -9,6 +9,7 @@ import type { LiveTable } from '../live-schema.ts'
 import { DELETED_AT, LOAD_ID, PARENT_ID } from '../system-columns.ts'
 import { stagedColumns } from '../staged-columns.ts'
 import { conflictClause } from '../upsert-sql.ts'
+import type { DuckDBAppender } from '@duckdb/node-api'
 import type { DuckdbDriver, DuckdbTx } from './driver.ts'
 import { DUCKDB_TYPES } from './types.ts'
 
@@ -16,6 +17,8 @@ const SHAPE_CACHE_LIMIT = 500
 
 /** A value as the staging table's VARCHAR (null = NULL); the merge casts it to the column's type. */
 type Encoder = (v: RowValue) => string | null
+/** Appends one value into a typed column. */
+type Put = (appender: DuckDBAppender, v: RowValue) => void
 
 interface StageShape {
   mode: WriteMode
@@ -26,6 +29,8 @@ interface StageShape {
   insertSql: string
   idx: number[]
   encode: Encoder[]
+  /** Per staged column, how the direct path appends a value into the typed column (see `typedAppend`). */
+  put: Put[]
   /** Positions (in the batch's columns) of the primary key, for in-batch dedupe. */
   keyCols: number[]
   /** Their encoders (the key probe's text is what the stage would hold). */
@@ -54,6 +59,8 @@ type DirectPlan = Int32Array
 export class DuckdbBulkWriter implements BulkWriter {
   readonly #driver: DuckdbDriver
   readonly #shapes = new Map<string, StageShape>()
+  /** DuckDB's physical column order per table version (shared by that version's shapes). */
+  readonly #physical = new Map<number, string[]>()
   /**
    * Per open transaction, the parents whose children `deleteChildren` just removed, per table,
    * until that table's next write: children of those parents only are new keys without a probe.
@@ -112,7 +119,7 @@ export class DuckdbBulkWriter implements BulkWriter {
 
   async #anyKeyPresent(connection: DuckdbTx['connection'], shape: StageShape, rows: readonly (readonly RowValue[])[]): Promise<boolean> {
     const { keyCols, keyEncode } = shape
-    const keys = rows.map((row) => keyCols.map((c, i) => keyEncode[i]!((row[c] ?? null) as RowValue)))
+    const keys = keyCols.length === 1 ? rows.map((row) => keyEncode[0]!((row[keyCols[0]!] ?? null) as RowValue)) : rows.map((row) => keyCols.map((c, i) => keyEncode[i]!((row[c] ?? null) as RowValue)))
     const reader = await connection.runAndReadAll(shape.keyCheckSql!, [JSON.stringify(keys)])
     return reader.currentRowCount > 0
   }
@@ -122,15 +129,19 @@ export class DuckdbBulkWriter implements BulkWriter {
    * physical column in DuckDB's own catalog order (a column rebuilt by a widening may sit
    * elsewhere than the recorded schema says), the staged column it takes, the load id, or the
    * column's default (NULL: what an INSERT naming only the staged columns leaves there). Read once
-   * per shape (a shape is one version of the table, and a version is never reused).
+   * per table version (a shape is one version of the table, and a version is never reused).
    */
   async #direct(connection: DuckdbTx['connection'], table: LiveTable, shape: StageShape): Promise<DirectPlan | null> {
     if (shape.direct === undefined) {
-      const reader = await connection.runAndReadAll(
-        'select column_name from information_schema.columns where table_schema = $1 and table_name = $2 order by ordinal_position',
-        [this.#driver.schema, table.def.name] as never,
-      )
-      const physical = (reader.getRowsJS() as unknown[][]).map((r) => String(r[0]))
+      let physical = this.#physical.get(table.version)
+      if (physical === undefined) {
+        const reader = await connection.runAndReadAll(
+          'select column_name from information_schema.columns where table_schema = $1 and table_name = $2 order by ordinal_position',
+          [this.#driver.schema, table.def.name] as never,
+        )
+        physical = (reader.getRowsJS() as unknown[][]).map((r) => String(r[0]))
+        this.#physical.set(table.version, physical)
+      }
       const managed = shape.mode !== 'copy'
       const plan = new Int32Array(physical.map((name) => {
         const at = shape.names.indexOf(name)
@@ -146,7 +157,7 @@ export class DuckdbBulkWriter implements BulkWriter {
   async #appendDirect(connection: DuckdbTx['connection'], table: string, rows: readonly (readonly RowValue[])[], shape: StageShape, plan: DirectPlan, loadId: string): Promise<void> {
     const appender = await connection.createAppender(table, this.#driver.schema, null)
     try {
-      const { idx, encode } = shape
+      const { idx, put } = shape
       const width = plan.length
       for (const row of rows) {
         for (let j = 0; j < width; j++) {
@@ -159,9 +170,7 @@ export class DuckdbBulkWriter implements BulkWriter {
             appender.appendDefault()
             continue
           }
-          const s = encode[at]!((row[idx[at]!] ?? null) as RowValue)
-          if (s === null) appender.appendNull()
-          else appender.appendVarchar(s)
+          put[at]!(appender, (row[idx[at]!] ?? null) as RowValue)
         }
         appender.endRow()
       }
@@ -203,6 +212,7 @@ export class DuckdbBulkWriter implements BulkWriter {
 
   reset(): void {
     this.#shapes.clear()
+    this.#physical.clear()
   }
 
   #shape(mode: WriteMode, table: LiveTable, columns: readonly string[]): StageShape {
@@ -214,6 +224,7 @@ export class DuckdbBulkWriter implements BulkWriter {
       cast: (staged, type) => `cast(${staged} as ${DUCKDB_TYPES[type]})`,
     })
     const width = names.length
+    const columnTypes = names.map((n) => table.byName.get(n)!.type)
     const staging = `_okta_elt_stage_${width}`
     const stage = `temp.main.${quoteIdent(staging)}`
     const target = (mode === 'copy' ? names : [...names, LOAD_ID, DELETED_AT]).map(quoteIdent).join(', ')
@@ -224,13 +235,15 @@ export class DuckdbBulkWriter implements BulkWriter {
     const pkPos = table.def.primaryKey.map((k) => names.indexOf(k))
     const keyed = pkPos.length > 0 && !pkPos.includes(-1)
     // The probe compares each key as the merge's ON CONFLICT would: the staged text cast to the column's type.
+    // A one-column key goes as a flat list of texts, a composite one as a list of lists.
+    const single = table.def.primaryKey.length === 1
     const keyMatch = table.def.primaryKey.map((k, i) => {
       const type = table.byName.get(k)!.type
-      const staged = `s.k[${i + 1}]`
+      const staged = single ? 's.k' : `s.k[${i + 1}]`
       return `t.${quoteIdent(k)} = ${type === 'text' ? staged : `cast(${staged} as ${DUCKDB_TYPES[type]})`}`
     })
     const keyCheckSql = keyed
-      ? `select 1 from ${qualify(this.#driver.schema, table.def.name)} as t join (select unnest(from_json($1, '[["VARCHAR"]]')) as k) as s on ${keyMatch.join(' and ')} limit 1`
+      ? `select 1 from ${qualify(this.#driver.schema, table.def.name)} as t join (select unnest(from_json($1, '${single ? '["VARCHAR"]' : '[["VARCHAR"]]'}')) as k) as s on ${keyMatch.join(' and ')} limit 1`
       : null
     shape = {
       mode,
@@ -241,12 +254,16 @@ export class DuckdbBulkWriter implements BulkWriter {
       insertSql,
       idx,
       encode,
+      put: columnTypes.map((type, i) => typedAppend(type, encode[i]!)),
       keyCols: keyed ? pkPos.map((p) => idx[p]!) : [],
       keyEncode: keyed ? pkPos.map((p) => encode[p]!) : [],
       names,
       keyCheckSql,
     }
-    if (this.#shapes.size >= SHAPE_CACHE_LIMIT) this.#shapes.clear()
+    if (this.#shapes.size >= SHAPE_CACHE_LIMIT) {
+      this.#shapes.clear()
+      this.#physical.clear()
+    }
     this.#shapes.set(key, shape)
     return shape
   }
@@ -266,6 +283,40 @@ function encoder(type: keyof typeof DUCKDB_TYPES): Encoder {
       return (v) => (v === null ? null : String(v))
   }
 }
+
+/**
+ * The direct path's append of a value into a column of `type`: numbers and booleans as themselves
+ * where that is exactly what casting the staged text would give (a safe integer into BIGINT, any
+ * number but -0 into DOUBLE, a boolean into BOOLEAN; the appender widens an INTEGER to BIGINT exactly),
+ * which spares a string per value; everything else as the staged text, cast by the appender as the
+ * merge's `cast(… as TYPE)` would.
+ */
+function typedAppend(type: keyof typeof DUCKDB_TYPES, encode: Encoder): Put {
+  const asText: Put = (a, v) => {
+    const s = encode(v)
+    if (s === null) a.appendNull()
+    else a.appendVarchar(s)
+  }
+  switch (type) {
+    case 'bigint':
+      return (a, v) => {
+        if (typeof v === 'number' && Number.isSafeInteger(v)) {
+          if (v >= INT32_MIN && v <= INT32_MAX) a.appendInteger(v)
+          else a.appendBigInt(BigInt(v))
+        } else asText(a, v)
+      }
+    case 'double':
+      // -0 as text: String(-0) is '0', which casts to 0.
+      return (a, v) => (typeof v === 'number' && !Object.is(v, -0) ? a.appendDouble(v) : asText(a, v))
+    case 'boolean':
+      return (a, v) => (typeof v === 'boolean' ? a.appendBoolean(v) : asText(a, v))
+    default:
+      return asText
+  }
+}
+
+const INT32_MIN = -(2 ** 31)
+const INT32_MAX = 2 ** 31 - 1
 
 function firstPerKey<Row extends readonly unknown[]>(rows: readonly Row[], keyCols: readonly number[]): Row[] {
   const seen = new Set<string>()
