@@ -9,6 +9,7 @@ import type { Ledger } from './ledger.ts'
 import type { LiveTable } from './live-schema.ts'
 import { describeChange, requireTable } from './schema-applier.ts'
 import type { SchemaApplier } from './schema-applier.ts'
+import { statementChunks } from './statement-chunks.ts'
 import { DELETED_AT, LOAD_ID } from './system-columns.ts'
 
 /** Keys per UPDATE statement for `deletes` (keeps parameter counts far below every database's limit). */
@@ -67,9 +68,9 @@ export class Committer {
           if (write.rows.rows.length > 0) await this.#bulk.writeRows(tx, write.mode, target, write.rows, batch.loadId, write.mode === 'copy' && write.fresh === true)
         }
         for (const del of batch.deletes) await this.#markDeleted(tx, table(del.table), del.keys, now)
-        for (const sweep of batch.sweeps) await this.#sweep(tx, table(sweep.table), sweep.where, batch.loadId, now)
+        for (const sweep of sweepsByScope(batch.sweeps)) await this.#sweep(tx, table(sweep.table), sweep.column, sweep.values, batch.loadId, now)
         await this.#history.sync(tx, ws, batch, now)
-        for (const s of batch.state) await this.#ledger.writeState(tx, s, batch.loadId, now)
+        await this.#ledger.writeStates(tx, batch.state, batch.loadId, now)
         if (batch.countLoad !== false) await this.#ledger.addCounts(tx, batch.loadId, batch.counts.rows)
         await this.#beforeCommit?.(batch)
       })
@@ -105,14 +106,45 @@ export class Committer {
     }
   }
 
-  /** Every live row in scope that this load did not write is gone from Okta (per-parent replacement or full reconcile). */
-  async #sweep(tx: Tx, table: LiveTable, where: { column: string; value: string } | undefined, loadId: string, now: Date): Promise<void> {
-    if (where !== undefined && !table.byName.has(where.column)) throw new DestinationSchemaError(`sweep of ${table.def.name}: no column ${where.column}`)
-    const scope = where === undefined ? sql`` : sql` and ${sql.id(where.column)} = ${where.value}`
-    await tx.exec(
-      sql`update ${this.#driver.tableRef(table.def.name)} set ${sql.id(DELETED_AT)} = ${this.#types.tsParam(now)} where ${sql.id(DELETED_AT)} is null and (${sql.id(LOAD_ID)} is null or ${sql.id(LOAD_ID)} <> ${loadId})${scope}`.compile(
-        this.#driver.kysely,
-      ),
-    )
+  /**
+   * Every live row in scope that this load did not write is gone from Okta (per-parent replacement
+   * or full reconcile). `values`: the parents whose rows are in scope (`column` in them), or every
+   * row when `column` is undefined.
+   */
+  async #sweep(tx: Tx, table: LiveTable, column: string | undefined, values: readonly string[], loadId: string, now: Date): Promise<void> {
+    if (column !== undefined && !table.byName.has(column)) throw new DestinationSchemaError(`sweep of ${table.def.name}: no column ${column}`)
+    // Chunked by `statementChunks`: a few IN-list lengths, so a few statement texts (SQLite caches each).
+    const chunks = column === undefined ? [[]] : statementChunks(values, KEYS_PER_STATEMENT)
+    for (const chunk of chunks) {
+      const scope = column === undefined ? sql`` : sql` and ${sql.id(column)} in (${sql.join(chunk)})`
+      await tx.exec(
+        sql`update ${this.#driver.tableRef(table.def.name)} set ${sql.id(DELETED_AT)} = ${this.#types.tsParam(now)} where ${sql.id(DELETED_AT)} is null and (${sql.id(LOAD_ID)} is null or ${sql.id(LOAD_ID)} <> ${loadId})${scope}`.compile(
+          this.#driver.kysely,
+        ),
+      )
+    }
   }
+}
+
+/**
+ * A batch's sweeps, one per table and scope column: a batch of group members finishes dozens of
+ * groups, each a per-parent sweep of the same table, and one UPDATE over all of them marks what
+ * the same UPDATEs one parent at a time would (a sweep spares the rows of this load and keeps
+ * rows already marked, so neither order nor grouping changes the outcome). A whole-table sweep
+ * covers every scope of its table.
+ */
+function sweepsByScope(sweeps: CommitBatch['sweeps']): { table: string; column: string | undefined; values: string[] }[] {
+  const whole = new Set(sweeps.filter((s) => s.where === undefined).map((s) => s.table))
+  const out = new Map<string, { table: string; column: string | undefined; values: Set<string> }>()
+  for (const s of sweeps) {
+    if (whole.has(s.table)) {
+      out.set(s.table, { table: s.table, column: undefined, values: new Set() })
+      continue
+    }
+    const key = `${s.table}\u0000${s.where!.column}`
+    const entry = out.get(key) ?? { table: s.table, column: s.where!.column, values: new Set<string>() }
+    entry.values.add(s.where!.value)
+    out.set(key, entry)
+  }
+  return [...out.values()].map((e) => ({ ...e, values: [...e.values] }))
 }

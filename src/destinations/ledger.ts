@@ -4,6 +4,7 @@ import type { StateRow } from '../state/types.ts'
 import type { LoadRecord, LoadResult, LoadStatus } from './destination.ts'
 import type { SqlTypeMap, Tx } from './dialect.ts'
 import type { MetaDb } from './meta-db.ts'
+import { statementChunks } from './statement-chunks.ts'
 
 /** Rows per INSERT when importing load records (keeps parameter counts far below every database's limit). */
 const ROWS_PER_STATEMENT = 500
@@ -148,20 +149,43 @@ export class Ledger {
     }))
   }
 
-  /** Inside a commit: one cursor row written (or, for a null cursor, removed) with the rows it covers. */
-  async writeState(tx: Tx, s: { resource: string; parentId: string; cursor: unknown }, loadId: string, now: Date): Promise<void> {
-    if (s.cursor === null || s.cursor === undefined) {
-      await tx.exec(this.#meta().deleteFrom('_okta_elt_state').where('resource', '=', s.resource).where('parent_id', '=', s.parentId).compile())
-      return
+  /**
+   * Inside a commit: the batch's cursor rows written (a null cursor removes its row) with the rows
+   * they cover, in a few statements however many parents the batch finished (a batch of group
+   * members finishes dozens of groups, each its own cursor row; one statement each was most of a
+   * DuckDB commit's statements). A key written twice keeps its last cursor, as writing them in
+   * order would; one statement may not touch a row twice, hence the dedupe. Chunked by
+   * `statementChunks`, so that SQLite's statement cache meets a few texts, not one per count.
+   */
+  async writeStates(tx: Tx, states: readonly { resource: string; parentId: string; cursor: unknown }[], loadId: string, now: Date): Promise<void> {
+    const last = new Map<string, { resource: string; parentId: string; cursor: unknown }>()
+    for (const s of states) {
+      const key = `${s.resource}\u0000${s.parentId}`
+      last.delete(key)
+      last.set(key, s)
     }
-    const row = { resource: s.resource, parent_id: s.parentId, cursor: this.#types.jsonParam(s.cursor), load_id: loadId, updated_at: this.#types.tsParam(now) }
-    await tx.exec(
-      this.#meta()
-        .insertInto('_okta_elt_state')
-        .values(row)
-        .onConflict((oc) => oc.columns(['resource', 'parent_id']).doUpdateSet({ cursor: row.cursor, load_id: row.load_id, updated_at: row.updated_at }))
-        .compile(),
-    )
+    const removed = new Map<string, string[]>()
+    const written: { resource: string; parent_id: string; cursor: unknown; load_id: string; updated_at: Date | string }[] = []
+    for (const s of last.values()) {
+      if (s.cursor === null || s.cursor === undefined) removed.set(s.resource, [...(removed.get(s.resource) ?? []), s.parentId])
+      else written.push({ resource: s.resource, parent_id: s.parentId, cursor: this.#types.jsonParam(s.cursor), load_id: loadId, updated_at: this.#types.tsParam(now) })
+    }
+    for (const [resource, parents] of removed) {
+      for (const chunk of statementChunks(parents, ROWS_PER_STATEMENT)) {
+        await tx.exec(this.#meta().deleteFrom('_okta_elt_state').where('resource', '=', resource).where('parent_id', 'in', chunk).compile())
+      }
+    }
+    for (const chunk of statementChunks(written, ROWS_PER_STATEMENT)) {
+      await tx.exec(
+        this.#meta()
+          .insertInto('_okta_elt_state')
+          .values(chunk)
+          .onConflict((oc) =>
+            oc.columns(['resource', 'parent_id']).doUpdateSet((eb) => ({ cursor: eb.ref('excluded.cursor'), load_id: eb.ref('excluded.load_id'), updated_at: eb.ref('excluded.updated_at') })),
+          )
+          .compile(),
+      )
+    }
   }
 
   // ---- the lock holder -----------------------------------------------------------------------
