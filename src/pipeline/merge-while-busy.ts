@@ -1,3 +1,5 @@
+import type { RowsInFlight } from './rows-in-flight.ts'
+
 /**
  * Decouples extraction from commits. A producer keeps pulling items from `source` into a queue
  * while the consumer commits; every turn the consumer takes whatever is queued, up to `maxWeight`
@@ -7,15 +9,18 @@
  * many pages instead of once per page.
  *
  * Memory stays bounded: the producer waits while `maxWeight` is queued, so at most about twice
- * `maxWeight` (the queue and the group being committed) plus the page in flight are held.
+ * `maxWeight` (the queue and the group being committed) plus the page in flight are held; with
+ * `shared`, the run's budget across resources (RowsInFlight) bounds them together.
  *
  * If the source fails, the items it produced before the failure are still yielded (they are
  * complete batches with their own cursors), then the error is thrown.
  */
-export async function* mergeWhileBusy<T>(source: AsyncIterable<T>, weight: (item: T) => number, maxWeight: number): AsyncGenerator<T[]> {
+export async function* mergeWhileBusy<T>(source: AsyncIterable<T>, weight: (item: T) => number, maxWeight: number, shared?: RowsInFlight): AsyncGenerator<T[]> {
   const it = source[Symbol.asyncIterator]()
   const queue: T[] = []
   let queued = 0
+  /** The group handed to the consumer and not yet committed (it comes back for the next one). */
+  let handedOut = 0
   let finished = false
   let stopped = false
   let failure: { error: unknown } | undefined
@@ -25,12 +30,19 @@ export async function* mergeWhileBusy<T>(source: AsyncIterable<T>, weight: (item
   const producer = (async () => {
     try {
       while (!stopped) {
-        while (queued >= maxWeight && !stopped) await new Promise<void>((resolve) => (wakeProducer = resolve))
+        while (!stopped && (queued >= maxWeight || shared?.mustWait(queued + handedOut))) {
+          await new Promise<void>((resolve) => {
+            wakeProducer = resolve
+            shared?.released().then(resolve)
+          })
+        }
         if (stopped) break
         const next = await it.next()
         if (next.done) break
+        const w = weight(next.value)
         queue.push(next.value)
-        queued += weight(next.value)
+        queued += w
+        shared?.take(w)
         wakeConsumer()
       }
     } catch (error) {
@@ -57,15 +69,20 @@ export async function* mergeWhileBusy<T>(source: AsyncIterable<T>, weight: (item
         total += w
       }
       queued -= total
+      handedOut = total
       wakeProducer()
       yield group
+      // Back for more: that group is committed (or abandoned).
+      handedOut = 0
+      shared?.give(total)
     }
   } finally {
     // The consumer stopped (done, error, abort): let the producer finish its current pull, then
-    // let the source clean up (close its HTTP iteration).
+    // let the source clean up (close its HTTP iteration), and give back whatever was still held.
     stopped = true
     wakeProducer()
     await producer
+    shared?.give(queued + handedOut)
     await it.return?.(undefined).catch(() => undefined)
   }
 }

@@ -12,6 +12,7 @@ import { describeError, OktaEltError } from '../util/errors.ts'
 import { silentLogger, type Logger } from '../util/log.ts'
 import { countingClient } from './counting-client.ts'
 import { mergeWhileBusy } from './merge-while-busy.ts'
+import { RowsInFlight } from './rows-in-flight.ts'
 import { ParentFailedError } from './parent-failed-error.ts'
 import { timePositionOf } from './progress-position.ts'
 import { testHooksFromEnv } from './test-hooks.ts'
@@ -20,6 +21,13 @@ import type { LoadHistory } from './to-commit-history.ts'
 import { HISTORY_TABLES, RunHistory } from './run-history.ts'
 import { refreshViews } from './views.ts'
 import type { ResourceSummary, RunOptions, RunStatus, RunSummary } from './types.ts'
+
+/**
+ * The run's rows in flight across resources, in `load.maxBatchRows`: one group committing and one
+ * queued behind it, as a single resource could hold before; a resource holding nothing still takes
+ * a page (rows-in-flight.ts).
+ */
+const ROWS_IN_FLIGHT_BATCHES = 2
 
 /**
  * One pipeline run: every selected resource extracted from its saved cursor, normalized and
@@ -53,6 +61,7 @@ export async function runPipeline(options: RunOptions): Promise<RunSummary> {
       fullRefresh: options.fullRefresh ?? false,
       extract: config.extract,
       maxBatchRows: config.maxBatchRows,
+      rowsInFlight: new RowsInFlight(ROWS_IN_FLIGHT_BATCHES * config.maxBatchRows),
       signal: options.signal,
       schemaChanges: [],
       now,
@@ -118,6 +127,8 @@ interface RunContext {
   fullRefresh: boolean
   extract: ExtractOptions
   maxBatchRows: number
+  /** Rows extracted and not yet committed, all resources together (see rows-in-flight.ts). */
+  rowsInFlight: RowsInFlight
   signal: AbortSignal | undefined
   /** Schema changes that committed during this run, in commit order. */
   schemaChanges: SchemaChange[]
@@ -182,7 +193,7 @@ async function runResource(ctx: RunContext, def: ResourceDefinition, blocked?: P
       logger: ctx.logger,
       signal: ctx.signal,
     })
-    for await (const group of mergeWhileBusy(batches, (b) => Math.max(1, b.records.length), ctx.maxBatchRows)) {
+    for await (const group of mergeWhileBusy(batches, (b) => Math.max(1, b.records.length), ctx.maxBatchRows, ctx.rowsInFlight)) {
       summary.rows += await commitGroup(ctx, def, loadId, normalizer, group, await history)
       summary.batches += 1
       const position = timePositionOf(def, group)

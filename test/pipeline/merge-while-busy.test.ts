@@ -1,6 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises'
 import { describe, expect, it } from 'vitest'
 import { mergeWhileBusy } from '../../src/pipeline/merge-while-busy.ts'
+import { RowsInFlight } from '../../src/pipeline/rows-in-flight.ts'
 
 async function* numbers(n: number, opts: { delayMs?: number; failAfter?: number; onFinally?: () => void; produced?: number[] } = {}) {
   try {
@@ -78,5 +79,37 @@ describe('mergeWhileBusy', () => {
       if (g.includes(2)) break
     }
     expect(closed).toBe(true)
+  })
+
+  it('bounds the rows held by several resources together with a shared RowsInFlight, and every resource still moves', async () => {
+    const shared = new RowsInFlight(6)
+    let maxHeld = 0
+    const consume = async (source: AsyncIterable<number>, commitMs: number) => {
+      const got: number[] = []
+      for await (const g of mergeWhileBusy(source, one, 5, shared)) {
+        maxHeld = Math.max(maxHeld, shared.held)
+        got.push(...g)
+        await sleep(commitMs)
+      }
+      return got
+    }
+    // Without the shared budget three resources could hold 3 × (5 queued + 5 committing) = 30.
+    const [a, b, c] = await Promise.all([consume(numbers(60), 4), consume(numbers(40), 7), consume(numbers(30), 2)])
+    expect(a).toEqual(Array.from({ length: 60 }, (_, i) => i + 1))
+    expect(b).toEqual(Array.from({ length: 40 }, (_, i) => i + 1))
+    expect(c).toEqual(Array.from({ length: 30 }, (_, i) => i + 1))
+    // The limit, plus at most one page per resource beyond it (a resource holding nothing may take one).
+    expect(maxHeld).toBeGreaterThan(0)
+    expect(maxHeld).toBeLessThanOrEqual(6 + 3)
+    expect(shared.held).toBe(0)
+  })
+
+  it('gives its rows back to the shared budget when the consumer stops early', async () => {
+    const shared = new RowsInFlight(4)
+    for await (const g of mergeWhileBusy(numbers(100), one, 3, shared)) {
+      await sleep(5)
+      if (g.includes(5)) break
+    }
+    expect(shared.held).toBe(0)
   })
 })
