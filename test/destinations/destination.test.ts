@@ -203,6 +203,20 @@ for (const dc of destinationCases()) {
       expect(schema.find((t) => t.name === hostile.name)!.columns.map((c) => c.name)).toEqual(hostile.columns.map((c) => c.name))
     })
 
+    it('writes long multi-byte values whole, in a merge and in a fresh copy (the bulk paths buffer ~1 MiB at a time)', async () => {
+      const d = await fresh()
+      // 400k three-byte characters: one value larger than a buffer, and rows either side of it.
+      const long = '€'.repeat(400_000)
+      const page = Array.from({ length: 300 }, (_, i) => user(`u${String(i).padStart(3, '0')}`, { profile__department: i === 150 ? long : `dép ${i} 日本`.repeat(200) }))
+      await d.commitBatch(commit({ schemaChanges: [{ kind: 'create_table', table: users }], writes: [{ mode: 'merge', rows: { table: 'users', columns: userCols, rows: page } }] }))
+      await d.commitBatch(commit({ loadId: 'load-2', schemaChanges: [{ kind: 'create_table', table: { ...users, name: 'users_copy' } }] }))
+      await d.commitBatch(commit({ loadId: 'load-2', writes: [{ mode: 'copy', fresh: true, rows: { table: 'users_copy', columns: userCols, rows: page } }] }))
+      for (const table of ['users', 'users_copy']) {
+        const got = await rows(d, sql`select id, profile__department as dept from ${sql.id(table)} order by id`)
+        expect(got.map((r) => r.dept)).toEqual(page.map((r) => r[4]))
+      }
+    })
+
     it('adds a column mid-load without touching existing rows', async () => {
       const d = await fresh()
       await d.commitBatch(
