@@ -65,7 +65,12 @@ export class Committer {
           const target = table(write.rows.table)
           const parents = write.rows.replaceChildrenOf
           if (parents !== undefined && parents.length > 0) await this.#bulk.deleteChildren(tx, target, parents)
-          if (write.rows.rows.length > 0) await this.#bulk.writeRows(tx, write.mode, target, write.rows, batch.loadId, write.mode === 'copy' && write.fresh === true)
+          if (write.encoded !== undefined) {
+            if (write.mode !== 'copy' || write.fresh !== true || this.#bulk.writeEncoded === undefined) {
+              throw new DestinationWriteError(`encoded rows for ${write.rows.table}: only a fresh copy into a destination with a page encoder takes them`)
+            }
+            if (write.encoded.rows > 0) await this.#bulk.writeEncoded(tx, target, write.rows.columns, write.encoded)
+          } else if (write.rows.rows.length > 0) await this.#bulk.writeRows(tx, write.mode, target, write.rows, batch.loadId, write.mode === 'copy' && write.fresh === true)
         }
         for (const del of batch.deletes) await this.#markDeleted(tx, table(del.table), del.keys, now)
         for (const sweep of sweepsByScope(batch.sweeps)) await this.#sweep(tx, table(sweep.table), sweep.column, sweep.values, batch.loadId, now)

@@ -2,7 +2,7 @@ import type { CompiledQuery, Kysely, RawBuilder } from 'kysely'
 import type { MigrationContext } from '../../migrations/context.ts'
 import type { ColumnDef, ColumnType, RowBatch, RowValue, TableDef } from '../schema/types.ts'
 import type { Logger } from '../util/log.ts'
-import type { CommitBatch, Destination, DestinationCapabilities, WriteMode } from './destination.ts'
+import type { CommitBatch, Destination, DestinationCapabilities, EncodedRows, PageEncoder, WriteMode } from './destination.ts'
 import type { LiveTable } from './live-schema.ts'
 import type { MetaDb } from './meta-db.ts'
 
@@ -108,6 +108,11 @@ export interface SqlDriver {
   transaction<T>(fn: (tx: Tx) => Promise<T>): Promise<T>
   /** Runs a read and returns its rows as arrays, in select-list order, exactly as the driver gives them. */
   queryArrays(query: CompiledQuery): Promise<unknown[][]>
+  /**
+   * `queryArrays`, each row handed to `each` as the driver steps to it, none kept (a synchronous
+   * driver: SQLite). Absent: `queryArrays`, then each row of the result.
+   */
+  queryEach?(query: CompiledQuery, each: (row: unknown[]) => void): Promise<void>
   /** A data table, qualified as the database needs. */
   tableRef(table: string): RawBuilder<unknown>
   /**
@@ -164,6 +169,10 @@ export interface BulkWriter {
    * `fresh`: a `copy` of rows new to the table (see `CommitBatch.writes`); a writer may ignore it.
    */
   writeRows(tx: Tx, mode: WriteMode, table: LiveTable, rows: RowBatch, loadId: string, fresh?: boolean): Promise<void>
+  /** See `Destination.pageEncoder`: absent where the dialect has no bulk format to encode into ahead of the commit. */
+  pageEncoder?(table: LiveTable, columns: readonly string[]): PageEncoder
+  /** Writes a fresh `copy` of rows `pageEncoder` encoded for `columns`, inside the open transaction. */
+  writeEncoded?(tx: Tx, table: LiveTable, columns: readonly string[], rows: EncodedRows): Promise<void>
   /** Deletes the child rows of the given parents (per-parent replacement), inside the transaction. */
   deleteChildren(tx: Tx, table: LiveTable, parentIds: readonly string[]): Promise<void>
   /** Drops cached statements/shapes (on close). */

@@ -5,10 +5,10 @@ import type { StateRow } from '../state/types.ts'
 import { OktaEltError } from '../util/errors.ts'
 import type { Logger } from '../util/log.ts'
 import { silentLogger } from '../util/log.ts'
-import type { CommitBatch, Destination, DestinationCapabilities, LoadRecord, LoadResult } from './destination.ts'
+import type { CommitBatch, Destination, DestinationCapabilities, LoadRecord, LoadResult, PageEncoder } from './destination.ts'
 import type { DestinationOptions, SqlDialect } from './dialect.ts'
 import { Committer } from './committer.ts'
-import { DestinationLockedError, DestinationWriteError, driverReason, setupFailure } from './errors.ts'
+import { DestinationLockedError, DestinationSchemaError, DestinationWriteError, driverReason, setupFailure } from './errors.ts'
 import { HistoryWriter } from './history-writer.ts'
 import { Ledger } from './ledger.ts'
 import { Mutex } from './mutex.ts'
@@ -228,6 +228,17 @@ export class SqlDestination implements Destination {
 
   readRows(table: string, opts: { after?: RowValue[]; limit: number }): Promise<{ columns: string[]; rows: RowValue[][] }> {
     return this.#ready(() => this.#reader.readRows(this.#schema.tables.get(table), table, opts))
+  }
+
+  scanRows(table: string, opts: { after?: RowValue[]; limit: number }, each: (row: RowValue[]) => void): Promise<{ columns: string[]; rows: number; last: RowValue[] | undefined }> {
+    return this.#ready(() => this.#reader.scanRows(this.#schema.tables.get(table), table, opts, each))
+  }
+
+  pageEncoder(table: string, columns: readonly string[]): PageEncoder | undefined {
+    this.#assertReady()
+    const live = this.#schema.tables.get(table)
+    if (live === undefined) throw new DestinationSchemaError(`table ${table} does not exist in ${this.displayName}`)
+    return this.#parts.bulk.pageEncoder?.(live, columns)
   }
 
   countRows(): Promise<{ table: string; rows: number; deleted: number }[]> {

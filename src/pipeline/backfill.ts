@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto'
 import { hostname } from 'node:os'
-import type { CommitBatch, Destination } from '../destinations/destination.ts'
+import type { CommitBatch, Destination, EncodedRows } from '../destinations/destination.ts'
 import { openDestination } from '../destinations/index.ts'
 import { RESOURCE_NAMES } from '../resources/types.ts'
 import type { RowValue, TableDef } from '../schema/types.ts'
@@ -208,31 +208,62 @@ async function copyTable(
   progress: (rows: number) => void,
   stop: () => boolean,
 ): Promise<number> {
-  const pkIndex = table.primaryKey.map((k) => table.columns.findIndex((c) => c.name === k))
-  const read = (after: RowValue[] | undefined) => source.readRows(table.name, { limit: COPY_BATCH_ROWS, ...(after ? { after } : {}) })
+  const columns = table.columns.map((c) => c.name)
+  // A fresh table into a destination with a bulk format of its own (Postgres' COPY text): each
+  // row is encoded as the source reads it, so a page waits for its commit as bytes, not values.
+  const encodes = fresh && target.pageEncoder?.(table.name, columns) !== undefined
+  const read =
+    !encodes
+      ? (after: RowValue[] | undefined) => readPage(source, table, after)
+      : (after: RowValue[] | undefined) => encodePage(source, target, table, columns, after)
   let copied = 0
   progress(0)
   let pending = read(undefined)
   for (;;) {
     const page = await pending
-    if (page.rows.length === 0 || stop()) break
-    const last = page.rows[page.rows.length - 1]!
+    if (page.rows === 0 || stop()) break
     // A short page is the last one: no need to ask for the empty one after it.
-    pending = page.rows.length < COPY_BATCH_ROWS ? Promise.resolve({ columns: page.columns, rows: [] }) : read(pkIndex.map((i) => last[i] ?? null))
+    pending = page.rows < COPY_BATCH_ROWS ? Promise.resolve(EMPTY_PAGE) : read(page.last)
     // Awaited on the next turn; should the write below fail first, its rejection is not unhandled.
     pending.catch(() => undefined)
     await target.commitBatch(
       emptyCommit(loadId, {
-        writes: [{ mode: 'copy', fresh, rows: { table: table.name, columns: page.columns, rows: page.rows } }],
-        counts: { rows: page.rows.length },
+        writes: [{ mode: 'copy', fresh, rows: { table: table.name, columns: page.columns, rows: page.values }, ...(page.encoded ? { encoded: page.encoded } : {}) }],
+        counts: { rows: page.rows },
         countLoad: false,
       }),
     )
-    copied += page.rows.length
+    copied += page.rows
     progress(copied)
     logger({ level: 'info', event: 'progress', msg: `backfill: ${table.name}: ${copied} rows`, resource: table.name, rows: copied, batches: 0, requests: 0, waitMs: 0 })
   }
   return copied
+}
+
+/** A page read for copying: its rows as values, or already in the target's bulk format. */
+interface Page {
+  columns: string[]
+  rows: number
+  values: RowValue[][]
+  encoded?: EncodedRows
+  /** The primary key of the last row (the next page's `after`). */
+  last: RowValue[] | undefined
+}
+const EMPTY_PAGE: Page = { columns: [], rows: 0, values: [], last: undefined }
+
+async function readPage(source: Destination, table: TableDef, after: RowValue[] | undefined): Promise<Page> {
+  const page = await source.readRows(table.name, { limit: COPY_BATCH_ROWS, ...(after ? { after } : {}) })
+  const last = page.rows[page.rows.length - 1]
+  const key = table.primaryKey.map((k) => page.columns.indexOf(k))
+  return { columns: page.columns, rows: page.rows.length, values: page.rows, last: last === undefined ? undefined : key.map((i) => last[i] ?? null) }
+}
+
+async function encodePage(source: Destination, target: Destination, table: TableDef, columns: string[], after: RowValue[] | undefined): Promise<Page> {
+  const encoder = target.pageEncoder?.(table.name, columns)
+  if (encoder === undefined) throw new Error(`${target.displayName} stopped offering a page encoder for ${table.name}`)
+  const page = await source.scanRows(table.name, { limit: COPY_BATCH_ROWS, ...(after ? { after } : {}) }, (row) => encoder.add(row))
+  if (page.columns.join('\u0000') !== columns.join('\u0000')) throw new Error(`${source.displayName}: ${table.name} changed its columns during the copy`)
+  return { columns, rows: page.rows, values: [], encoded: encoder.finish(), last: page.last }
 }
 
 /** Live and deleted rows per table must match on both sides; returns what differs, if anything. */

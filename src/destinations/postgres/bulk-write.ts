@@ -4,7 +4,7 @@ import { sql } from 'kysely'
 import type pg from 'pg'
 import pgCopy from 'pg-copy-streams'
 import type { RowBatch } from '../../schema/types.ts'
-import type { WriteMode } from '../destination.ts'
+import type { EncodedRows, PageEncoder, WriteMode } from '../destination.ts'
 import type { BulkWriter, Tx } from '../dialect.ts'
 import { DestinationSchemaError } from '../errors.ts'
 import { qualify, quoteIdent } from '../identifiers.ts'
@@ -13,16 +13,13 @@ import { lastPerKey } from '../last-per-key.ts'
 import { DELETED_AT, LOAD_ID, PARENT_ID } from '../system-columns.ts'
 import { stagedColumns } from '../staged-columns.ts'
 import { conflictClause } from '../upsert-sql.ts'
+import { CopyLines } from './copy-lines.ts'
 import { copyEncoder } from './copy-text.ts'
 import type { CopyEncoder } from './copy-text.ts'
 import type { PgTx, PostgresDriver } from './driver.ts'
 import { PG_TYPES } from './types.ts'
 
 const SHAPE_CACHE_LIMIT = 500
-/** Flush the COPY buffer to the socket every ~1 MiB: bounded memory, few write calls. */
-const COPY_CHUNK_BYTES = 1 << 20
-const TAB = 0x09
-const LF = 0x0a
 
 interface CopyShape {
   staging: string
@@ -93,6 +90,26 @@ export class PostgresBulkWriter implements BulkWriter {
     await client.query(shape.insertSql, mode === 'copy' ? [] : [loadId])
   }
 
+  /** COPY text of a fresh `copy`, encoded as the backfill reads the source (see `Destination.pageEncoder`). */
+  pageEncoder(table: LiveTable, columns: readonly string[]): PageEncoder {
+    const shape = this.#shape('copy', table, columns)
+    const lines = new CopyLines(shape.idx, shape.encode)
+    let rows = 0
+    return {
+      add(row) {
+        lines.add(row)
+        rows++
+      },
+      finish: () => ({ rows, chunks: lines.take(true) }),
+    }
+  }
+
+  async writeEncoded(tx: Tx, table: LiveTable, columns: readonly string[], rows: EncodedRows): Promise<void> {
+    // The shape `pageEncoder` encoded for (cached): its column list is the COPY's.
+    const shape = this.#shape('copy', table, columns)
+    await pipeline(Readable.from(rows.chunks), (tx as PgTx).client.query(pgCopy.from(shape.directCopySql)))
+  }
+
   async deleteChildren(tx: Tx, table: LiveTable, parentIds: readonly string[]): Promise<void> {
     const col = table.byName.get(PARENT_ID)
     if (col === undefined) throw new DestinationSchemaError(`table ${table.def.name} has no ${PARENT_ID} column to replace children by`)
@@ -140,31 +157,12 @@ export class PostgresBulkWriter implements BulkWriter {
   }
 }
 
-/**
- * COPY text lines, yielded as ~1 MiB buffers. Each value's text goes straight into the buffer:
- * building a line by string concatenation made a rope of two pieces per column, which
- * `Buffer.from` then had to flatten, and the ropes outlived the young generation (a page is
- * several MB): that flattening and its garbage were a third of a backfill's CPU.
- */
+/** COPY text lines, yielded as ~1 MiB buffers as they fill (see `CopyLines`). */
 function* copyChunks(rows: readonly (readonly unknown[])[], shape: CopyShape): Generator<Buffer> {
-  // Every shape has a column (the primary key at least), so each row ends with its LF.
-  const { idx, encode } = shape
-  const n = idx.length
-  let buf = Buffer.allocUnsafe(COPY_CHUNK_BYTES)
-  let off = 0
+  const lines = new CopyLines(shape.idx, shape.encode)
   for (const row of rows) {
-    for (let j = 0; j < n; j++) {
-      const text = encode[j]!((row[idx[j]!] ?? null) as never)
-      // At most 3 UTF-8 bytes per UTF-16 unit, and the delimiter.
-      const room = text.length * 3 + 1
-      if (off + room > buf.length) {
-        if (off > 0) yield buf.subarray(0, off)
-        buf = Buffer.allocUnsafe(Math.max(COPY_CHUNK_BYTES, room))
-        off = 0
-      }
-      off += buf.write(text, off)
-      buf[off++] = j === n - 1 ? LF : TAB
-    }
+    lines.add(row)
+    yield* lines.take()
   }
-  if (off > 0) yield buf.subarray(0, off)
+  yield* lines.take(true)
 }

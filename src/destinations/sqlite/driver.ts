@@ -186,6 +186,12 @@ export class SqliteDriver implements SqlDriver {
     return this.handle.prepare(query.sql).raw(true).safeIntegers(true).all(query.parameters as unknown[]) as unknown[][]
   }
 
+  async queryEach(query: CompiledQuery, each: (row: unknown[]) => void): Promise<void> {
+    // Synchronous from the first row to the last: nothing else uses the connection meanwhile
+    // (better-sqlite3 refuses other statements while an iterator is open).
+    for (const row of this.handle.prepare(query.sql).raw(true).safeIntegers(true).iterate(query.parameters as unknown[])) each(row as unknown[])
+  }
+
   /**
    * A write that failed because the file, a side file or the directory stopped being writable
    * (made immutable, a read-only remount) reads "disk I/O error" or "attempt to write a readonly
