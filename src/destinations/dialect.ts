@@ -3,6 +3,7 @@ import type { MigrationContext } from '../../migrations/context.ts'
 import type { ColumnDef, ColumnType, RowBatch, RowValue, TableDef } from '../schema/types.ts'
 import type { Logger } from '../util/log.ts'
 import type { CommitBatch, Destination, DestinationCapabilities, EncodedRows, PageEncoder, WriteMode } from './destination.ts'
+import type { Stage as HistoryStageRow } from './history-writer.ts'
 import type { LiveTable } from './live-schema.ts'
 import type { MetaDb } from './meta-db.ts'
 
@@ -175,6 +176,12 @@ export interface BulkWriter {
   writeEncoded?(tx: Tx, table: LiveTable, columns: readonly string[], rows: EncodedRows): Promise<void>
   /** Deletes the child rows of the given parents (per-parent replacement), inside the transaction. */
   deleteChildren(tx: Tx, table: LiveTable, parentIds: readonly string[]): Promise<void>
+  /**
+   * Fills the history writer's scratch table (`_okta_elt_history_stage`, just emptied) with a
+   * commit's staged keys and events, inside the transaction, where the dialect has a faster path
+   * than multi-row `INSERT … VALUES` (DuckDB: its appender). Without it, the history writer inserts.
+   */
+  stageHistory?(tx: Tx, rows: readonly HistoryStageRow[]): Promise<void>
   /** Drops cached statements/shapes (on close). */
   reset(): void
 }

@@ -18,7 +18,7 @@ const ANALYZE_FROM_ROWS = 100
 const REANALYZE_AFTER_ROWS = 2000
 
 /** `written`: a key the batch wrote; `gone`: one it deleted or swept; `open`/`close`: an event; `past`: a log-shown interval. */
-type Stage = { kind: 'written' | 'gone' | 'open' | 'close' | 'past'; k1: string; k2: string; at?: Date; until?: Date; source?: string }
+export type Stage = { kind: 'written' | 'gone' | 'open' | 'close' | 'past'; k1: string; k2: string; at?: Date; until?: Date; source?: string }
 
 /**
  * Keeps `<table>_history` in step with `<table>`, inside the commit's transaction, after its rows,
@@ -42,15 +42,25 @@ export class HistoryWriter {
   readonly #indexKeys: boolean
   readonly #analyzeStage: boolean
   readonly #temporaryStage: boolean
+  readonly #fill: ((tx: Tx, rows: readonly Stage[]) => Promise<void>) | undefined
   /** Per history table: rows this writer added since it last analyzed it, and its size then. */
   readonly #growth = new Map<string, { added: number; analyzed: number }>()
 
-  constructor(parts: { driver: SqlDriver; types: SqlTypeMap; indexKeys: boolean; analyzeStage: boolean; temporaryStage: boolean }) {
+  constructor(parts: {
+    driver: SqlDriver
+    types: SqlTypeMap
+    indexKeys: boolean
+    analyzeStage: boolean
+    temporaryStage: boolean
+    /** The dialect's bulk path into the (emptied) scratch table (see `BulkWriter.stageHistory`); else multi-row INSERTs. */
+    fill?: (tx: Tx, rows: readonly Stage[]) => Promise<void>
+  }) {
     this.#driver = parts.driver
     this.#types = parts.types
     this.#indexKeys = parts.indexKeys
     this.#analyzeStage = parts.analyzeStage
     this.#temporaryStage = parts.temporaryStage
+    this.#fill = parts.fill
   }
 
   async sync(tx: Tx, ws: SchemaWorkspace, batch: CommitBatch, now: Date): Promise<void> {
@@ -132,12 +142,13 @@ export class HistoryWriter {
     await exec(sql`delete from ${S}`)
     // Keys alone (most rows: a re-pulled group's every member) go three parameters a row, so a
     // large group costs few statements; timed rows six.
-    const keysOnly = stage.filter((r) => r.at === undefined)
+    const keysOnly = this.#fill === undefined ? stage.filter((r) => r.at === undefined) : []
+    if (this.#fill !== undefined) await this.#fill(tx, stage)
     for (let i = 0; i < keysOnly.length; i += KEY_ROWS_PER_STATEMENT) {
       const chunk = keysOnly.slice(i, i + KEY_ROWS_PER_STATEMENT)
       await exec(sql`insert into ${S} (kind, k1, k2) values ${sql.join(chunk.map((r) => sql`(${r.kind}, ${r.k1}, ${r.k2})`))}`)
     }
-    const timed = stage.filter((r) => r.at !== undefined)
+    const timed = this.#fill === undefined ? stage.filter((r) => r.at !== undefined) : []
     for (let i = 0; i < timed.length; i += TIMED_ROWS_PER_STATEMENT) {
       const chunk = timed.slice(i, i + TIMED_ROWS_PER_STATEMENT)
       const ts = (d: Date | undefined) => (d === undefined ? null : this.#types.tsParam(d))

@@ -71,6 +71,7 @@ export class SqlDestination implements Destination {
         indexKeys: parts.indexHistoryKeys ?? true,
         analyzeStage: parts.analyzeScratchTables ?? false,
         temporaryStage: parts.temporaryScratchTables ?? false,
+        ...(bulk.stageHistory === undefined ? {} : { fill: (tx, rows) => bulk.stageHistory!(tx, rows) }),
       }),
       displayName,
       logger: this.#logger,

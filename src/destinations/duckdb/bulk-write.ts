@@ -5,6 +5,7 @@ import type { BulkWriter, Tx } from '../dialect.ts'
 import { DestinationSchemaError } from '../errors.ts'
 import { qualify, quoteIdent } from '../identifiers.ts'
 import { lastPerKey } from '../last-per-key.ts'
+import type { Stage as HistoryStageRow } from '../history-writer.ts'
 import type { LiveTable } from '../live-schema.ts'
 import { DELETED_AT, LOAD_ID, PARENT_ID } from '../system-columns.ts'
 import { stagedColumns } from '../staged-columns.ts'
@@ -14,6 +15,16 @@ import type { DuckdbDriver, DuckdbTx } from './driver.ts'
 import { DUCKDB_TYPES } from './types.ts'
 
 const SHAPE_CACHE_LIMIT = 500
+const HISTORY_STAGE = '_okta_elt_history_stage'
+/** Each column of the history scratch table (migrations/0005-history-stage.ts) from a staged row. */
+const HISTORY_STAGE_VALUE: Record<string, (r: HistoryStageRow) => string | null> = {
+  kind: (r) => r.kind,
+  k1: (r) => r.k1,
+  k2: (r) => r.k2,
+  at_time: (r) => (r.at === undefined ? null : r.at.toISOString()),
+  until_time: (r) => (r.until === undefined ? null : r.until.toISOString()),
+  source: (r) => r.source ?? null,
+}
 
 /** A value as the staging table's VARCHAR (null = NULL); the merge casts it to the column's type. */
 type Encoder = (v: RowValue) => string | null
@@ -59,6 +70,8 @@ type DirectPlan = Int32Array
 export class DuckdbBulkWriter implements BulkWriter {
   readonly #driver: DuckdbDriver
   readonly #shapes = new Map<string, StageShape>()
+  /** The history scratch table's columns in DuckDB's order (see `stageHistory`). */
+  #stageOrder: (keyof typeof HISTORY_STAGE_VALUE)[] | null = null
   /** DuckDB's physical column order per table version (shared by that version's shapes). */
   readonly #physical = new Map<number, string[]>()
   /**
@@ -210,9 +223,44 @@ export class DuckdbBulkWriter implements BulkWriter {
     byTable.set(table.def.name, new Set([...(byTable.get(table.def.name) ?? []), ...parentIds]))
   }
 
+  /**
+   * The history scratch table filled by the appender: binding a multi-row INSERT's thousands of
+   * parameters cost DuckDB tens of milliseconds a statement, and a first load with history staged
+   * hundreds of them (every batch of group members re-stages the load's membership events). Each
+   * value as the INSERT bound it (text; a time as its ISO text, cast to TIMESTAMPTZ), by column
+   * name (DuckDB's catalog order, read once).
+   */
+  async stageHistory(tx: Tx, rows: readonly HistoryStageRow[]): Promise<void> {
+    const { connection } = tx as DuckdbTx
+    if (this.#stageOrder === null) {
+      const reader = await connection.runAndReadAll(
+        'select column_name from information_schema.columns where table_schema = $1 and table_name = $2 order by ordinal_position',
+        [this.#driver.schema, HISTORY_STAGE] as never,
+      )
+      this.#stageOrder = (reader.getRowsJS() as unknown[][]).map((r) => String(r[0]) as keyof typeof HISTORY_STAGE_VALUE)
+    }
+    if (rows.length === 0) return
+    const order = this.#stageOrder
+    const appender = await connection.createAppender(HISTORY_STAGE, this.#driver.schema, null)
+    try {
+      for (const row of rows) {
+        for (const column of order) {
+          const v = HISTORY_STAGE_VALUE[column]?.(row) ?? null
+          if (v === null) appender.appendNull()
+          else appender.appendVarchar(v)
+        }
+        appender.endRow()
+      }
+      appender.flushSync()
+    } finally {
+      appender.closeSync()
+    }
+  }
+
   reset(): void {
     this.#shapes.clear()
     this.#physical.clear()
+    this.#stageOrder = null
   }
 
   #shape(mode: WriteMode, table: LiveTable, columns: readonly string[]): StageShape {
