@@ -93,8 +93,15 @@ export interface Destination {
   /** Inserts load records copied from another destination (existing load ids are left alone). */
   importLoads(loads: readonly LoadRecord[]): Promise<void>
 
-  /** Row counts per data table (live rows and rows carrying `_deleted_at`). */
-  countRows(): Promise<{ table: string; rows: number; deleted: number }[]>
+  /** Row counts per data table (live rows and rows carrying `_deleted_at`), of every table or of `tables`. */
+  countRows(tables?: readonly string[]): Promise<{ table: string; rows: number; deleted: number }[]>
+
+  /**
+   * Planner statistics for `tables` now, where the database keeps them (Postgres: ANALYZE; see
+   * `finishLoad`), and not again when the load that created them finishes: a backfill refreshes
+   * each table as its copy ends, while other tables are still being copied.
+   */
+  refreshStatistics?(tables: readonly string[]): Promise<void>
 
   close(): Promise<void>
 }

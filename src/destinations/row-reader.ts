@@ -75,9 +75,10 @@ export class RowReader {
   }
 
   /** Live rows and rows carrying `_deleted_at`, per table, sorted by name. */
-  async countRows(tables: ReadonlyMap<string, LiveTable>): Promise<{ table: string; rows: number; deleted: number }[]> {
+  async countRows(tables: ReadonlyMap<string, LiveTable>, only?: readonly string[]): Promise<{ table: string; rows: number; deleted: number }[]> {
     const out: { table: string; rows: number; deleted: number }[] = []
     for (const name of [...tables.keys()].sort()) {
+      if (only !== undefined && !only.includes(name)) continue
       const query = sql<{ total: number | string | bigint; deleted: number | string | bigint }>`select count(*) as total, count(${sql.id(DELETED_AT)}) as deleted from ${this.#driver.tableRef(name)}`
       const { rows } = await query.execute(this.#driver.kysely)
       const total = Number(rows[0]?.total ?? 0)

@@ -242,8 +242,8 @@ export class SqlDestination implements Destination {
     return this.#parts.bulk.pageEncoder?.(live, columns)
   }
 
-  countRows(): Promise<{ table: string; rows: number; deleted: number }[]> {
-    return this.#ready(() => this.#reader.countRows(this.#schema.tables))
+  countRows(tables?: readonly string[]): Promise<{ table: string; rows: number; deleted: number }[]> {
+    return this.#ready(() => this.#reader.countRows(this.#schema.tables, tables))
   }
 
   // ---- writes --------------------------------------------------------------------------------
@@ -269,9 +269,24 @@ export class SqlDestination implements Destination {
         // first queries are planned for their real size. Statistics only: a failure is nothing.
         // On the pool's connections, several tables at once (a backfill creates every table, and
         // analyzing them one after another took ~3 s of a 100k-row quick copy).
-        await Promise.all([...created].map((table) => sql`analyze ${this.#parts.driver.tableRef(table)}`.execute(this.#parts.driver.kysely).catch(() => undefined)))
+        await this.#analyze([...created])
       }
     })
+  }
+
+  /**
+   * Not serialized with the commits (see the class comment): ANALYZE runs on the pool, not the
+   * writer, so a backfill's lane committing on this destination is not held up by another's.
+   */
+  async refreshStatistics(tables: readonly string[]): Promise<void> {
+    this.#assertReady()
+    for (const created of this.#createdBy.values()) for (const t of tables) created.delete(t)
+    if (this.#parts.analyzeNewTables === true) await this.#analyze(tables)
+  }
+
+  /** Statistics only: a failure is nothing. */
+  async #analyze(tables: readonly string[]): Promise<void> {
+    await Promise.all(tables.map((table) => sql`analyze ${this.#parts.driver.tableRef(table)}`.execute(this.#parts.driver.kysely).catch(() => undefined)))
   }
 
   /** A metadata write whose driver error becomes one line naming the destination (never "unexpected error"). */

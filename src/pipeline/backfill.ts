@@ -96,8 +96,11 @@ async function copyDestination(from: string, to: string, opts: { lockWaitMs: num
     const existing = new Set((await target.readSchema()).map((t) => t.name))
     await target.commitBatch(emptyCommit(loadId, { schemaChanges: tables.map((table) => ({ kind: 'create_table', table })) }))
 
-    // The biggest tables first, so that the last one to finish started early.
-    const sizes = new Map((await source.countRows()).map((t) => [t.table, t.rows + t.deleted]))
+    // The source's counts, for the order and for the check at the end: the source is locked, so
+    // they hold for the whole copy. The biggest tables first, so that the last one to finish started early.
+    const sourceCounts = await source.countRows()
+    const sizes = new Map(sourceCounts.map((t) => [t.table, t.rows + t.deleted]))
+    const targetCounts = new Map<string, { rows: number; deleted: number }>()
     const order = tables.map((table, index) => ({ table, index })).sort((a, b) => (sizes.get(b.table.name) ?? 0) - (sizes.get(a.table.name) ?? 0))
     const copied: (number | undefined)[] = tables.map(() => undefined)
     const lanes = target.capabilities.concurrentConnections === true ? Math.max(1, Math.min(opts.copyConcurrency ?? COPY_TABLES_AT_ONCE, tables.length)) : 1
@@ -119,6 +122,12 @@ async function copyDestination(from: string, to: string, opts: { lockWaitMs: num
             })
             // The load's running counts, on the first target's connection (see CommitBatch.countLoad).
             await target.commitBatch(emptyCommit(loadId, { counts: { rows } }))
+            if (!stopped()) {
+              // The table is whole: counted for the check and its statistics refreshed now, on this
+              // lane and the first target's pool, while the other lanes still copy.
+              const [counted] = await Promise.all([lane.target.countRows([table.name]), target.refreshStatistics?.([table.name])])
+              for (const c of counted) targetCounts.set(c.table, c)
+            }
           } catch (err) {
             // The first failure stops every lane after its current batch; the copy then fails whole.
             failure ??= { err }
@@ -144,7 +153,7 @@ async function copyDestination(from: string, to: string, opts: { lockWaitMs: num
       // A stored error may predate redaction (or come from another writer): never carry a secret forward.
       const loads = await source.readLoads({ limit: Number.MAX_SAFE_INTEGER })
       await target.importLoads(loads.map((l) => (l.error === null ? l : { ...l, error: oneLine(redact(l.error)) })))
-      const mismatch = await compareCounts(source, target)
+      const mismatch = await compareCounts(sourceCounts, targetCounts, target)
       if (mismatch) {
         summary.status = 'failed'
         summary.error = mismatch
@@ -266,12 +275,20 @@ async function encodePage(source: Destination, target: Destination, table: Table
   return { columns, rows: page.rows, values: [], encoded: encoder.finish(), last: page.last }
 }
 
-/** Live and deleted rows per table must match on both sides; returns what differs, if anything. */
-async function compareCounts(source: Destination, target: Destination): Promise<string | undefined> {
-  const [a, b] = await Promise.all([source.countRows(), target.countRows()])
-  const copied = new Map(b.map((t) => [t.table, t]))
-  for (const t of a) {
-    const c = copied.get(t.table)
+/**
+ * Live and deleted rows per table must match on both sides; returns what differs, if anything.
+ * `copied`: the target's counts taken as each table's copy ended; a table missing there is counted now.
+ */
+async function compareCounts(
+  source: readonly { table: string; rows: number; deleted: number }[],
+  copied: ReadonlyMap<string, { rows: number; deleted: number }>,
+  target: Destination,
+): Promise<string | undefined> {
+  const missing = source.filter((t) => !copied.has(t.table)).map((t) => t.table)
+  const counts = new Map(copied)
+  if (missing.length > 0) for (const c of await target.countRows(missing)) counts.set(c.table, c)
+  for (const t of source) {
+    const c = counts.get(t.table)
     if (!c || c.rows !== t.rows || c.deleted !== t.deleted) {
       return `row counts differ for ${t.table}: source ${t.rows} live + ${t.deleted} deleted, copy ${c?.rows ?? 0} live + ${c?.deleted ?? 0} deleted`
     }
