@@ -87,6 +87,6 @@ export function takeTimeline(log: HistoryLog, resource: string, window: WindowSt
   const all = log.effects.get(resource) ?? new EffectColumns()
   log.effects.delete(resource)
   const inWindow = new EffectColumns()
-  for (let i = 0; i < all.length; i++) if (Date.parse(all.at(i)) >= window.sinceMs) inWindow.copy(all, i)
+  for (let i = 0; i < all.length; i++) if (all.atMs(i) >= window.sinceMs) inWindow.copy(all, i)
   return new HistoryTimeline(inWindow, { horizon: oktaTime(window.sinceMs), first: window.first })
 }
