@@ -4,6 +4,7 @@ import { historyTableName, VALID_FROM, VALID_SOURCE, VALID_TO } from '../schema/
 import type { CommitBatch, CommitHistory, HistoryTableSpec } from './destination.ts'
 import type { SqlDriver, SqlTypeMap, Tx } from './dialect.ts'
 import type { LiveTable, SchemaWorkspace } from './live-schema.ts'
+import { statementChunks } from './statement-chunks.ts'
 import { DELETED_AT, LOAD_ID } from './system-columns.ts'
 
 const STAGE = '_okta_elt_history_stage'
@@ -12,6 +13,8 @@ const KEY_ROWS_PER_STATEMENT = 2000
 const TIMED_ROWS_PER_STATEMENT = 500
 /** Keys per DELETE: an OR of key matches (SQLite's expression depth limit is 1,000). */
 const KEYS_PER_DELETE = 500
+/** Parents per swept scope's IN list. */
+const SWEPT_PARENTS_PER_STATEMENT = 500
 /** Staged keys from which the planner is told how many there are (see `SqlDialect.analyzeScratchTables`). */
 const ANALYZE_FROM_ROWS = 100
 /** Rows a history table gains before the planner is told again (and again each time it doubles). */
@@ -158,15 +161,18 @@ export class HistoryWriter {
         )}`,
       )
     }
-    // Swept rows: the keys are the database's to find (every live row of a scope this load did not write).
-    for (const sweep of sweeps) {
-      const where = sweep.where === undefined ? sql`` : sql` and ${sql.id(sweep.where.column)} = ${sweep.where.value}`
-      const k2 = pk.length === 2 ? sql.id(pk[1]!) : sql`''`
-      const swept = sql`from ${T} where ${sql.id(DELETED_AT)} = ${this.#types.tsParam(a.now)}${where}`
-      await exec(sql`insert into ${S} (kind, k1, k2) select 'gone', ${sql.id(pk[0]!)}, ${k2} ${swept}`)
-      if (sweep.at !== undefined) {
-        await exec(sql`insert into ${S} (kind, k1, k2, at_time) select 'close', ${sql.id(pk[0]!)}, ${k2}, ${this.#types.tsParam(new Date(sweep.at))} ${swept}`)
-      }
+    // Swept rows: the keys are the database's to find (every live row of a scope this load did not
+    // write). The sweeps of one column go as one IN list (a batch of group members sweeps dozens
+    // of groups), their close events one statement per time: the same rows as one statement per
+    // sweep, without repeats (the steps below read the stage by distinct key, or by min/max time).
+    const k2 = pk.length === 2 ? sql.id(pk[1]!) : sql`''`
+    const swept = (scope: { column: string | undefined; values: readonly string[] }) =>
+      sql`from ${T} where ${sql.id(DELETED_AT)} = ${this.#types.tsParam(a.now)}${scope.column === undefined ? sql`` : sql` and ${sql.id(scope.column)} in (${sql.join(scope.values)})`}`
+    for (const scope of sweepScopes(sweeps, false)) {
+      await exec(sql`insert into ${S} (kind, k1, k2) select 'gone', ${sql.id(pk[0]!)}, ${k2} ${swept(scope)}`)
+    }
+    for (const scope of sweepScopes(sweeps, true)) {
+      await exec(sql`insert into ${S} (kind, k1, k2, at_time) select 'close', ${sql.id(pk[0]!)}, ${k2}, ${this.#types.tsParam(new Date(scope.at!))} ${swept(scope)}`)
     }
 
     if (this.#analyzeStage && (stage.length >= ANALYZE_FROM_ROWS || sweeps.length > 0)) await exec(sql`analyze ${S}`)
@@ -270,4 +276,33 @@ export class HistoryWriter {
       where t.${sql.id(DELETED_AT)} is null and not exists (select 1 from ${H} as h where ${sameKey('h', 't')} and h.${sql.id(VALID_TO)} is null)`)
     growth.added += opened.affected
   }
+}
+
+/**
+ * A table's sweeps as scopes for the scratch table's `INSERT … SELECT`s: per column, its values
+ * (chunked by `statementChunks`), or the whole table when one sweep is (it covers every column's).
+ * `byTime`: the sweeps that carry a removal time, grouped by it (their `close` rows); else all.
+ */
+function sweepScopes(
+  sweeps: readonly { where?: { column: string; value: string }; at?: string }[],
+  byTime: boolean,
+): { at: string | undefined; column: string | undefined; values: string[] }[] {
+  const byGroup = new Map<string | undefined, { whole: boolean; columns: Map<string, Set<string>> }>()
+  for (const s of sweeps) {
+    if (byTime && s.at === undefined) continue
+    const at = byTime ? s.at : undefined
+    const g = byGroup.get(at) ?? { whole: false, columns: new Map<string, Set<string>>() }
+    byGroup.set(at, g)
+    if (s.where === undefined) g.whole = true
+    else g.columns.set(s.where.column, (g.columns.get(s.where.column) ?? new Set<string>()).add(s.where.value))
+  }
+  const out: { at: string | undefined; column: string | undefined; values: string[] }[] = []
+  for (const [at, g] of byGroup) {
+    if (g.whole) {
+      out.push({ at, column: undefined, values: [] })
+      continue
+    }
+    for (const [column, values] of g.columns) for (const chunk of statementChunks([...values], SWEPT_PARENTS_PER_STATEMENT)) out.push({ at, column, values: chunk })
+  }
+  return out
 }

@@ -4,8 +4,8 @@ import type { WriteMode } from '../destination.ts'
 import type { BulkWriter, Tx } from '../dialect.ts'
 import { DestinationSchemaError } from '../errors.ts'
 import { qualify, quoteIdent } from '../identifiers.ts'
-import { lastPerKey } from '../last-per-key.ts'
 import type { Stage as HistoryStageRow } from '../history-writer.ts'
+import { lastPerKey } from '../last-per-key.ts'
 import type { LiveTable } from '../live-schema.ts'
 import { DELETED_AT, LOAD_ID, PARENT_ID } from '../system-columns.ts'
 import { stagedColumns } from '../staged-columns.ts'
@@ -48,7 +48,7 @@ interface StageShape {
   keyEncode: Encoder[]
   /** The staged columns' names, in order. */
   names: string[]
-  /** `select 1 … limit 1`: is any of the batch's keys (param 1, a JSON list of key lists) in the table? Null without a primary key. */
+  /** `select 1 … limit 1`: is any of the batch's keys (param 1: a JSON list of texts, or of key lists for a composite key) in the table? Null without a primary key. */
   keyCheckSql: string | null
   /** How the appender fills the table's physical columns (see `#direct`); undefined until asked, null when it cannot. */
   direct?: DirectPlan | null
@@ -60,12 +60,15 @@ const DEFAULT = -2
 type DirectPlan = Int32Array
 
 /**
- * DuckDB's fast path, the same shape as Postgres' COPY: the batch goes through DuckDB's appender
- * (columnar chunks, no SQL per row) into a TEMP staging table of VARCHAR columns on the writer
- * connection, then one cached `INSERT … SELECT casts … ON CONFLICT (pk) DO …` merges it into the
- * table. The appender writes inside the batch's open transaction, so a rollback (or a SIGKILL)
- * leaves neither staged nor merged rows. An all-VARCHAR stage means a widened column only changes
- * the cached INSERT; DuckDB's casts (`::TIMESTAMPTZ`, `::JSON`, …) validate every value.
+ * DuckDB's fast path: its appender (columnar chunks, no SQL per row). A batch none of whose keys
+ * the table has (a first load, replaced children; one probe decides) is appended straight into
+ * the table, typed as the merge would type it. Otherwise it is the same shape as Postgres' COPY:
+ * appended into a TEMP staging table of VARCHAR columns on the writer connection, then one cached
+ * `INSERT … SELECT casts … ON CONFLICT (pk) DO …` merges it into the table; an all-VARCHAR stage
+ * means a widened column only changes the cached INSERT, and DuckDB's casts (`::TIMESTAMPTZ`,
+ * `::JSON`, …) validate every value (the direct path's appender casts the same text the same
+ * way, but takes JSON text unchecked: ours is always JSON.stringify's). The appender writes inside
+ * the batch's open transaction, so a rollback (or a SIGKILL) leaves neither staged nor written rows.
  */
 export class DuckdbBulkWriter implements BulkWriter {
   readonly #driver: DuckdbDriver
