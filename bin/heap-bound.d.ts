@@ -3,6 +3,7 @@ export declare const LOADING_COMMANDS: readonly string[]
 export declare const SEMI_SPACE_MB: number
 export declare const OLD_SPACE_MB: number
 export declare const MALLOC_ENV: Readonly<Record<string, string>>
+export declare const SIZE_FLAG: string
 export declare const RELAUNCHED: string
 export declare function commandOf(argv: readonly string[]): string | undefined
 export declare function boundedRelaunch(args: {

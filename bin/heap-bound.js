@@ -38,6 +38,13 @@ export const OLD_SPACE_MB = 256
  */
 export const MALLOC_ENV = { MALLOC_ARENA_MAX: '2', MALLOC_MMAP_THRESHOLD_: '32768' }
 
+/**
+ * V8's memory-constrained mode: it grows the heap by smaller steps and collects sooner, so the heap
+ * stays closer to its live data (a 100,000-user full load: peak RSS ~195 -> ~170 MB). Left out
+ * when the user passes it or `--no-optimize-for-size`.
+ */
+export const SIZE_FLAG = '--optimize-for-size'
+
 /** Set in the relaunched process's environment (and removed again at once), so it never relaunches twice. */
 export const RELAUNCHED = 'OKTA_ELT_RELAUNCHED'
 
@@ -75,6 +82,7 @@ export function boundedRelaunch({ argv, execArgv, env }) {
   const flags = []
   if (!hasFlag(userFlags, 'max-semi-space-size') && !hasFlag(userFlags, 'max-heap-size')) flags.push(`--max-semi-space-size=${SEMI_SPACE_MB}`)
   if (!hasFlag(userFlags, 'max-old-space-size') && !hasFlag(userFlags, 'max-heap-size')) flags.push(`--max-old-space-size=${oldMb}`)
+  if (!hasFlag(userFlags, 'optimize-for-size') && !hasFlag(userFlags, 'no-optimize-for-size')) flags.push(SIZE_FLAG)
   const malloc = Object.entries(MALLOC_ENV).filter(([name]) => env[name] === undefined)
   if (flags.length === 0 && malloc.length === 0) return null
   return { args: [...execArgv, ...flags], env: { ...env, ...Object.fromEntries(malloc), [RELAUNCHED]: '1' } }

@@ -4,7 +4,7 @@ import { createServer, type Server } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { join, resolve } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { boundedRelaunch, commandOf, MALLOC_ENV, OLD_SPACE_MB, RELAUNCHED, SEMI_SPACE_MB } from '../../bin/heap-bound.js'
+import { boundedRelaunch, commandOf, MALLOC_ENV, OLD_SPACE_MB, RELAUNCHED, SEMI_SPACE_MB, SIZE_FLAG } from '../../bin/heap-bound.js'
 import { tempDir } from './helpers.ts'
 
 const BIN = resolve(import.meta.dirname, '../../bin/okta-elt.js')
@@ -24,7 +24,7 @@ describe('the loading commands run with a bounded heap (bin/heap-bound.js)', () 
     for (const cmd of ['run', 'backfill']) {
       const r = relaunch(['-c', 'a.json', cmd], { PATH: '/bin' })
       expect(r).toEqual({
-        args: [`--max-semi-space-size=${SEMI_SPACE_MB}`, `--max-old-space-size=${OLD_SPACE_MB}`],
+        args: [`--max-semi-space-size=${SEMI_SPACE_MB}`, `--max-old-space-size=${OLD_SPACE_MB}`, SIZE_FLAG],
         env: { PATH: '/bin', ...MALLOC_ENV, [RELAUNCHED]: '1' },
       })
     }
@@ -33,12 +33,13 @@ describe('the loading commands run with a bounded heap (bin/heap-bound.js)', () 
   })
 
   it('OKTA_ELT_HEAP_MB sets the old generation, 0 lifts the bound; the user’s own flags and MALLOC_ARENA_MAX are kept', () => {
-    expect(relaunch(['run'], { OKTA_ELT_HEAP_MB: '1024' })!.args).toEqual([`--max-semi-space-size=${SEMI_SPACE_MB}`, '--max-old-space-size=1024'])
+    expect(relaunch(['run'], { OKTA_ELT_HEAP_MB: '1024' })!.args).toEqual([`--max-semi-space-size=${SEMI_SPACE_MB}`, '--max-old-space-size=1024', SIZE_FLAG])
     expect(relaunch(['run'], { OKTA_ELT_HEAP_MB: '0' })).toBeNull()
-    expect(relaunch(['run'], { NODE_OPTIONS: '--max-old-space-size=900' })!.args).toEqual([`--max-semi-space-size=${SEMI_SPACE_MB}`])
-    expect(relaunch(['run'], {}, ['--max-semi-space-size=8', '--inspect'])!.args).toEqual(['--max-semi-space-size=8', '--inspect', `--max-old-space-size=${OLD_SPACE_MB}`])
+    expect(relaunch(['run'], { NODE_OPTIONS: '--max-old-space-size=900' })!.args).toEqual([`--max-semi-space-size=${SEMI_SPACE_MB}`, SIZE_FLAG])
+    expect(relaunch(['run'], {}, ['--max-semi-space-size=8', '--inspect'])!.args).toEqual(['--max-semi-space-size=8', '--inspect', `--max-old-space-size=${OLD_SPACE_MB}`, SIZE_FLAG])
+    expect(relaunch(['run'], {}, ['--no-optimize-for-size'])!.args).toEqual(['--no-optimize-for-size', `--max-semi-space-size=${SEMI_SPACE_MB}`, `--max-old-space-size=${OLD_SPACE_MB}`])
     expect(relaunch(['run'], { MALLOC_ARENA_MAX: '8' })!.env).toMatchObject({ MALLOC_ARENA_MAX: '8', MALLOC_MMAP_THRESHOLD_: MALLOC_ENV.MALLOC_MMAP_THRESHOLD_ })
-    expect(relaunch(['run'], { ...MALLOC_ENV, NODE_OPTIONS: '--max-heap-size=300' })).toBeNull()
+    expect(relaunch(['run'], { ...MALLOC_ENV }, [SIZE_FLAG, '--max-heap-size=300'])).toBeNull()
   })
 })
 
@@ -77,7 +78,7 @@ describe.skipIf(process.platform !== 'linux')('okta-elt run as a process', () =>
 
   it('is the same process relaunched in place with the bound (no wrapper): SIGTERM stops it cleanly, exit 130', async () => {
     const r = await runUntilRequest()
-    expect(r.cmdline.slice(1, 3)).toEqual([`--max-semi-space-size=${SEMI_SPACE_MB}`, `--max-old-space-size=${OLD_SPACE_MB}`])
+    expect(r.cmdline.slice(1, 4)).toEqual([`--max-semi-space-size=${SEMI_SPACE_MB}`, `--max-old-space-size=${OLD_SPACE_MB}`, SIZE_FLAG])
     for (const [name, value] of Object.entries(MALLOC_ENV)) expect(r.environ).toContain(`${name}=${value}`)
     expect(r.code).toBe(130)
   }, 30_000)
