@@ -12,7 +12,9 @@ import { writeAccessProblem } from './file-access.ts'
 import { registerWidenFunction } from './widening.ts'
 
 const BUSY_TIMEOUT_MS = 10_000
+/** Kept statements: at most this many, and this much SQL text in all (their programs' native size follows their text's). */
 const STATEMENT_CACHE_LIMIT = 500
+const STATEMENT_CACHE_TEXT = 256 * 1024
 const SEEN_ONCE_LIMIT = 500
 
 /**
@@ -44,7 +46,9 @@ export class SqliteDriver implements SqlDriver {
   readonly #readOnly: boolean
   #db: Database.Database | null = null
   #kysely: Kysely<any> | null = null
+  /** Kept statements, least recently used first. */
   readonly #statements = new Map<string, Database.Statement>()
+  #keptText = 0
   /** Statements prepared once and not kept (`prepare`), by `seenKey`, oldest first. */
   readonly #seenOnce = new Set<string>()
   readonly #identity: FileIdentity
@@ -105,6 +109,7 @@ export class SqliteDriver implements SqlDriver {
 
   async close(): Promise<void> {
     this.#statements.clear()
+    this.#keptText = 0
     this.#seenOnce.clear()
     // Kysely's SqliteDriver closes the better-sqlite3 handle on destroy.
     if (this.#kysely !== null) await this.#kysely.destroy()
@@ -134,20 +139,31 @@ export class SqliteDriver implements SqlDriver {
   }
 
   /**
-   * A prepared statement for `text`, kept from its second use on. Each kept statement holds its
-   * compiled program in native memory (20–40 KB for a few hundred VALUES rows), and the multi-row
-   * statements whose text depends on a batch's row count mostly occur once: kept at their first
-   * use they piled up by the hundred (6.5 MB at 30,000 users; issue 14). Not kept, a statement is
-   * finalized with its wrapper at the next young-generation collection.
+   * A prepared statement for `text`, kept from its second use on, least recently used ones let go
+   * past STATEMENT_CACHE_LIMIT statements or STATEMENT_CACHE_TEXT of SQL. Each kept statement holds
+   * its compiled program in native memory (20–40 KB for a few hundred VALUES rows), and the
+   * multi-row statements whose text depends on a batch's row count mostly occur once, or rarely:
+   * kept at their first use they piled up by the hundred (6.5 MB at 30,000 users; issue 14), and a
+   * long load meets most row counts twice. A statement let go is finalized with its wrapper by the
+   * garbage collector.
    */
   prepare(text: string): Database.Statement {
     let stmt = this.#statements.get(text)
-    if (stmt !== undefined) return stmt
+    if (stmt !== undefined) {
+      this.#statements.delete(text)
+      this.#statements.set(text, stmt)
+      return stmt
+    }
     stmt = this.handle.prepare(text)
     const key = seenKey(text)
     if (this.#seenOnce.delete(key)) {
-      if (this.#statements.size >= STATEMENT_CACHE_LIMIT) this.#statements.clear()
       this.#statements.set(text, stmt)
+      this.#keptText += text.length
+      while (this.#statements.size > 1 && (this.#statements.size > STATEMENT_CACHE_LIMIT || this.#keptText > STATEMENT_CACHE_TEXT)) {
+        const oldest = this.#statements.keys().next().value!
+        this.#statements.delete(oldest)
+        this.#keptText -= oldest.length
+      }
     } else {
       if (this.#seenOnce.size >= SEEN_ONCE_LIMIT) this.#seenOnce.delete(this.#seenOnce.values().next().value!)
       this.#seenOnce.add(key)
