@@ -55,28 +55,43 @@ function hookPoints(kind: DestKind): [resource: string, batch: number][] {
 const RANDOM_TRIALS = process.env.OKTA_ELT_SOAK === '1' ? 40 : 3
 
 /**
- * The pid of the okta-elt writer holding a transaction open on `schema`'s tables for a while: the
- * `stall` hook, not the sub-millisecond pauses between the statements of an ordinary commit.
+ * The pid of the okta-elt writer holding a transaction open on `schema`'s tables. Called once the
+ * run has said (on stderr) that its `stall` hook holds the batch's transaction open, so the
+ * transaction found is that one: an idle-in-transaction age cannot tell it apart from the pause
+ * of an earlier, ordinary commit when the writer is starved of CPU (two test files at once on a
+ * loaded machine), which made the trial terminate the wrong batch.
  */
 async function writerInTransaction(url: string, schema: string): Promise<number | null> {
   return withReader(url, async (r) => {
-    const deadline = Date.now() + 15_000
-    while (Date.now() < deadline) {
-      const rows = await r.all<{ pid: number }>(
-        `SELECT DISTINCT a.pid FROM pg_stat_activity a
-           JOIN pg_locks l ON l.pid = a.pid
-           JOIN pg_class c ON c.oid = l.relation
-           JOIN pg_namespace n ON n.oid = c.relnamespace
-         WHERE n.nspname = $1 AND a.application_name = 'okta-elt writer' AND a.state = 'idle in transaction'
-           AND a.state_change < clock_timestamp() - interval '400 milliseconds'`,
-        [schema],
-      )
-      if (rows[0] !== undefined) return rows[0].pid
-      await new Promise((res) => setTimeout(res, 50))
-    }
-    return null
+    const rows = await r.all<{ pid: number }>(
+      `SELECT DISTINCT a.pid FROM pg_stat_activity a
+         JOIN pg_locks l ON l.pid = a.pid
+         JOIN pg_class c ON c.oid = l.relation
+         JOIN pg_namespace n ON n.oid = c.relnamespace
+       WHERE n.nspname = $1 AND a.application_name = 'okta-elt writer' AND a.state = 'idle in transaction'`,
+      [schema],
+    )
+    return rows.length === 1 ? rows[0]!.pid : null
   })
 }
+
+/**
+ * Timeout of each concurrent test of a suite. They run together (up to vitest's maxConcurrency, 5,
+ * at once) in one worker, next to another test file, so each one's wall time is its share of the
+ * whole group's: a DuckDB trial takes ~5 s alone, but 30 s (the default timeout, which it hit)
+ * to 67 s in its group on a loaded 2-core machine. Every test gets the group's budget, 20 s per
+ * trial in it: a hang detector, not a speed check.
+ */
+function groupTimeout(kind: DestKind): number {
+  const trials = hookPoints(kind).length + (kind === 'postgres' ? TERMINATED.length : 0) + RANDOM_TRIALS
+  return trials * 20_000
+}
+
+/** Where the Postgres trials terminate the writer's connection: inside the `n`-th commit of a resource. */
+const TERMINATED = [
+  ['users', 2],
+  ['group_users', 3],
+] as const
 
 export function defineCrashSuite(kind: DestKind): void {
   const enabled = destinationKinds().includes(kind)
@@ -132,7 +147,7 @@ export function defineCrashSuite(kind: DestKind): void {
     }
 
     // Concurrent (each trial has its own destination): the Postgres trials mostly wait on commits.
-    it.concurrent.for(hookPoints(kind))('SIGKILL inside the %s batch %i commit (rows written, not committed): rerun ends with identical tables', async ([resource, batch], { expect }) => {
+    it.concurrent.for(hookPoints(kind))('SIGKILL inside the %s batch %i commit (rows written, not committed): rerun ends with identical tables', { timeout: groupTimeout(kind) }, async ([resource, batch], { expect }) => {
       const url = dests.fresh()
       const exit = await cliRun(url, { OKTA_ELT_TEST_KILL_AT: `${resource}:${batch}:before-commit` }).done
       expect(exit.signal, exit.stderr).toBe('SIGKILL')
@@ -151,16 +166,19 @@ export function defineCrashSuite(kind: DestKind): void {
 
     // A Postgres connection dropped mid-transaction (server restart, failover, idle-in-transaction
     // timeout): the writer is terminated from another connection while it holds a batch open.
-    it.runIf(kind === 'postgres').concurrent.for([
-      ['users', 2],
-      ['group_users', 3],
-    ] as const)('writer connection terminated inside the %s batch %i transaction: that resource fails cleanly, the rest loads, a rerun ends with identical tables', async ([resource, batch], { expect }) => {
+    it.runIf(kind === 'postgres').concurrent.for(TERMINATED)('writer connection terminated inside the %s batch %i transaction: that resource fails cleanly, the rest loads, a rerun ends with identical tables', { timeout: groupTimeout(kind) }, async ([resource, batch], { expect }) => {
       const url = dests.fresh()
       const schema = new URL(url).searchParams.get('schema')!
       const run = cliRun(url, { OKTA_ELT_TEST_KILL_AT: `${resource}:${batch}:stall:3000` })
+      const holding = await run.waitFor((l) => l.includes(`holding the ${resource} batch ${batch} transaction open`))
+      expect(holding, `the run never reached the ${resource} batch ${batch} commit: ${run.lines.join('\n')}`).not.toBeNull()
       const pid = await writerInTransaction(url, schema)
-      expect(pid, 'the writer never held a transaction open').not.toBeNull()
-      await withReader(url, (r) => r.all('SELECT pg_terminate_backend($1)', [pid]))
+      expect(pid, 'no single okta-elt writer holds a transaction open on the schema').not.toBeNull()
+      // Only while it still holds that transaction (the stall lasts 3 s): else the trial would test another moment.
+      const terminatedNow = await withReader(url, (r) =>
+        r.all<{ ok: boolean }>(`SELECT pg_terminate_backend(pid) AS ok FROM pg_stat_activity WHERE pid = $1 AND state = 'idle in transaction'`, [pid]),
+      )
+      expect(terminatedNow, 'the writer left the stalled transaction before the test could terminate it').toEqual([{ ok: true }])
       const exit = await run.done
       expect(exit.code, exit.stderr).toBe(1)
       const summary = JSON.parse(exit.stdout) as RunSummary
@@ -179,7 +197,7 @@ export function defineCrashSuite(kind: DestKind): void {
       expect(await rerunAndDiff(url)).toEqual([])
     })
 
-    it.concurrent(`SIGKILL at ${RANDOM_TRIALS} random moments (some twice in a row): rerun ends with identical tables`, { timeout: RANDOM_TRIALS * 20_000 }, async ({ expect }) => {
+    it.concurrent(`SIGKILL at ${RANDOM_TRIALS} random moments (some twice in a row): rerun ends with identical tables`, { timeout: groupTimeout(kind) }, async ({ expect }) => {
       const seed = Number(process.env.OKTA_ELT_CRASH_SEED ?? Date.now() % 1_000_000)
       const random = seededRandom(seed)
       let killedMidRun = 0
