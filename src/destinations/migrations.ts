@@ -51,19 +51,9 @@ export async function migrateToLatest(db: Kysely<any>, ctx: MigrationContext, sc
     migrationLockTableName: MIGRATION_LOCK_TABLE,
     ...(schema === undefined ? {} : { migrationTableSchema: schema }),
   })
-  for (let attempt = 1; ; attempt++) {
-    const { error, results } = await migrator.migrateToLatest()
-    if (error === undefined) return (results ?? []).filter((r) => r.status === 'Success').map((r) => r.migrationName)
-    // Kysely's Postgres introspector scans every schema of the database and calls
-    // has_schema_privilege(name) on each: another schema dropped at that instant (any other
-    // tenant of the database) fails the scan with 3F000. Not our problem; look again.
-    if (attempt >= 5 || !isOtherSchemaVanished(error, schema)) throw error
-  }
-}
-
-function isOtherSchemaVanished(error: unknown, schema: string | undefined): boolean {
-  const e = error as { code?: unknown; message?: unknown }
-  return e.code === '3F000' && schema !== undefined && typeof e.message === 'string' && !e.message.includes(`"${schema}"`)
+  const { error, results } = await migrator.migrateToLatest()
+  if (error !== undefined) throw error
+  return (results ?? []).filter((r) => r.status === 'Success').map((r) => r.migrationName)
 }
 
 /**

@@ -1,4 +1,4 @@
-import { CompiledQuery, Kysely, PostgresDialect, sql } from 'kysely'
+import { CompiledQuery, Kysely, sql } from 'kysely'
 import type { RawBuilder } from 'kysely'
 import pg from 'pg'
 import type { MigrationContext } from '../../../migrations/context.ts'
@@ -8,6 +8,7 @@ import { DestinationMissingError, DestinationNotWritableError, DestinationUnreac
 import { quoteIdent } from '../identifiers.ts'
 import type { MetaDb } from '../meta-db.ts'
 import { assertMigrated, migrateToLatest } from '../migrations.ts'
+import { SchemaPostgresDialect } from './schema-introspector.ts'
 
 const CONNECT_TIMEOUT_MS = 10_000
 
@@ -107,14 +108,17 @@ export class PostgresDriver implements SqlDriver {
       this.#logger({ level: 'warn', event: 'destination.connection_error', msg: `postgres pool error: ${driverReason(err)}` })
     })
     this.#kysely = new Kysely<any>({
-      dialect: new PostgresDialect({
-        pool: this.#pool,
-        onCreateConnection: async (conn) => {
-          await conn.executeQuery(CompiledQuery.raw(`set search_path to ${quoteIdent(this.#schema)}, public`))
-          await conn.executeQuery(CompiledQuery.raw(`set time zone 'UTC'`))
-          if (this.#readOnly) await conn.executeQuery(CompiledQuery.raw('set default_transaction_read_only = on'))
+      dialect: new SchemaPostgresDialect(
+        {
+          pool: this.#pool,
+          onCreateConnection: async (conn) => {
+            await conn.executeQuery(CompiledQuery.raw(`set search_path to ${quoteIdent(this.#schema)}, public`))
+            await conn.executeQuery(CompiledQuery.raw(`set time zone 'UTC'`))
+            if (this.#readOnly) await conn.executeQuery(CompiledQuery.raw('set default_transaction_read_only = on'))
+          },
         },
-      }),
+        this.#schema,
+      ),
     })
     if (this.#readOnly) await assertMigrated(this.#kysely.withSchema(this.#schema), MIGRATION_CONTEXT, this.#displayName)
     else await migrateToLatest(this.#kysely.withSchema(this.#schema), MIGRATION_CONTEXT, this.#schema)
