@@ -175,12 +175,12 @@ export class OAuthAuth implements AuthProvider {
   }
 
   /**
-   * The grant, with RFC 9449's handshakes: a `use_dpop_nonce` answer is retried once with the
-   * nonce it carries (and a fresh proof); under `"auto"`, an answer saying the app requires DPoP
-   * switches this run to DPoP and retries. Anything else the endpoint refuses is an OktaAuthError.
+   * The grant, with RFC 9449's handshakes: a `use_dpop_nonce` answer is retried (up to
+   * NONCE_RETRIES times) with the nonce it carries and a fresh proof; under `"auto"`, an answer
+   * saying the app requires DPoP switches this run to DPoP and retries. Anything else the endpoint refuses is an OktaAuthError.
    */
   async #fetch(): Promise<CachedToken> {
-    let nonceRetried = false
+    let nonceRetries = 0
     let switched = false
     for (;;) {
       const withProof = this.#useDpop
@@ -196,8 +196,8 @@ export class OAuthAuth implements AuthProvider {
       if (nonce !== null) this.#tokenNonce = nonce
       if (reply.status >= 200 && reply.status < 300) return this.#cache(readTokenResponse(reply.json), startedAt, withProof)
       const error = readOAuthError(reply.json)
-      if (withProof && error.code === 'use_dpop_nonce' && nonce !== null && !nonceRetried) {
-        nonceRetried = true
+      if (withProof && error.code === 'use_dpop_nonce' && nonce !== null && nonceRetries < NONCE_RETRIES) {
+        nonceRetries++
         continue
       }
       const refused = error.code === 'invalid_scope' ? refusedScopes(this.#scopes, error.description) : []
@@ -386,6 +386,13 @@ function headerValue(headers: ResponseHeaders, name: string): string | null {
   const first = Array.isArray(v) ? v[0] : v
   return first === undefined || first === '' ? null : first
 }
+
+/**
+ * Retries with a new DPoP nonce before a request (to a resource or the token endpoint) gives up
+ * (RFC 9449 §8, §9): the server may rotate its nonce again before the retry arrives (seen under
+ * load: two challenges in a row).
+ */
+export const NONCE_RETRIES = 3
 
 /** The `error` of a `WWW-Authenticate: DPoP …` challenge (RFC 9449 §7.1), or null. */
 export function dpopChallengeError(headers: ResponseHeaders): string | null {

@@ -1,7 +1,7 @@
 import { OktaEltError } from '../util/errors.ts'
 import type { LogEvent } from '../util/log.ts'
 import { credentialHeaders, mayRetryUnauthorized } from './auth-step.ts'
-import { dpopChallengeError, type AuthProvider, type SignedTokenRequest } from './auth.ts'
+import { dpopChallengeError, NONCE_RETRIES, type AuthProvider, type SignedTokenRequest } from './auth.ts'
 import type { BucketName } from './buckets.ts'
 import { classify, header, type RetryAfter } from './classify.ts'
 import type { ResolvedClientConfig } from './config.ts'
@@ -63,9 +63,6 @@ type Attempt =
  * pacing (bucket + in-flight slot), the auth step, one send, `classify`, then act on the
  * verdict: return, refresh the credential once, pause and try again, or throw.
  */
-/** Retries with a new DPoP nonce before a resource request gives up (RFC 9449 §9). */
-const NONCE_RETRIES = 3
-
 export async function exchange(deps: ExchangeDeps, x: Exchange): Promise<ExchangeResult> {
   const { config } = deps
   const bucket = deps.limiter.bucket(x.bucket)
