@@ -6,7 +6,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { startSimulator } from '../../src/simulator/index.ts'
 import type { Simulator } from '../../src/simulator/types.ts'
-import { destinationKinds, destinations, jsonLines, SMALL_ORG, startCli, tempDir, withReader } from './helpers.ts'
+import { destinationKinds, destinations, jsonLines, SMALL_ORG, startCli, tempDir, withReader, type CliRun } from './helpers.ts'
 import { DEFAULT_RESOURCES } from '../../src/resources/types.ts'
 
 let sim: Simulator
@@ -30,8 +30,22 @@ interface LoadRow {
   finished_at: string | null
 }
 
-/** Holds the first run's users batch 1 open for 4 s: it surely still runs while the second starts (even on a loaded machine). */
+/** Holds the first run's users batch 1 open for 4 s: time for the test to stop it there (whileStopped). */
 const HOLD = { OKTA_ELT_TEST_KILL_AT: 'users:1:stall:4000' }
+
+/**
+ * Runs `fn` with `run` stopped (SIGSTOP), so it keeps the lock for as long as `fn` takes. The
+ * stall alone was a 4 s window the second run's start-up missed on a loaded machine (two test
+ * files at once): the first had finished before the second asked for the lock.
+ */
+async function whileStopped<T>(run: CliRun, fn: () => Promise<T>): Promise<T> {
+  run.child.kill('SIGSTOP')
+  try {
+    return await fn()
+  } finally {
+    run.child.kill('SIGCONT')
+  }
+}
 
 const loadsOf = (url: string) =>
   withReader(url, (r) => r.all<LoadRow>('SELECT run_id, resource, status, error, CAST(started_at AS TEXT) AS started_at, CAST(finished_at AS TEXT) AS finished_at FROM _okta_elt_loads'))
@@ -58,7 +72,7 @@ for (const kind of destinationKinds()) {
       const first = cliRun(url, {}, HOLD)
       expect(await first.waitFor(started), first.lines.join('\n')).not.toBeNull()
       const t0 = Date.now()
-      const second = await cliRun(url).done
+      const second = await whileStopped(first, () => cliRun(url).done)
       expect(Date.now() - t0).toBeLessThan(10_000)
       expect(second.code, second.stderr).toBe(1)
       const lines = second.stderr.trimEnd().split('\n').filter((l) => !l.startsWith('{'))
@@ -84,6 +98,8 @@ for (const kind of destinationKinds()) {
       const first = cliRun(url, {}, HOLD)
       expect(await first.waitFor(started)).not.toBeNull()
       const second = cliRun(url, { lockWaitSeconds: 60 })
+      const waiting = await whileStopped(first, () => second.waitFor((l) => l.includes('"event":"destination.lock_wait"')))
+      expect(waiting, second.lines.join('\n')).not.toBeNull()
       const [a, b] = await Promise.all([first.done, second.done])
       expect(a.code, a.stderr).toBe(0)
       expect(b.code, b.stderr).toBe(0)
