@@ -120,8 +120,11 @@ describe('against the simulator', () => {
       }
       windows[windows.length - 1]!++
     }
+    // More requests than one window allows (15 here), none beyond 9 in any window: the client waited
+    // for resets. (Not a count of windows: how the replay's windows fall depends on the machine's
+    // load, 7+7+1 on an idle one, 8+7 on a busy one, both within the limit.)
+    expect(s.requests.length).toBeGreaterThan(9)
     expect(Math.max(...windows)).toBeLessThanOrEqual(9)
-    expect(windows.length).toBeGreaterThanOrEqual(3)
     expect(c.stats().buckets['users']).toMatchObject({ limit: 10, rateLimited: 0 })
   }, 30_000)
 
