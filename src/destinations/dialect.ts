@@ -6,6 +6,7 @@ import type { CommitBatch, Destination, DestinationCapabilities, EncodedRows, Pa
 import type { Stage as HistoryStageRow } from './history-writer.ts'
 import type { LiveTable } from './live-schema.ts'
 import type { MetaDb } from './meta-db.ts'
+import type { DestinationProbe } from './probe.ts'
 
 /**
  * One registry entry (see registry.ts): a database the pipeline can load into, found by the scheme
@@ -24,6 +25,11 @@ export interface DestinationDialect<Target extends DestinationTarget = Destinati
   open(target: Target, opts: DestinationOptions): Destination
   /** The local database file, when the destination is one (`status` refuses to create it). */
   localFile?(target: Target): string
+  /**
+   * `okta-elt check`'s preflight: whether a run could write to the target, found out without
+   * leaving anything behind (see probe.ts). Absent: `check` says the destination is not checked.
+   */
+  probe?(target: Target, ctx: { cwd: string }): Promise<DestinationProbe>
 }
 
 /** What a parsed destination URL says: which dialect, a printable name without secrets, and the dialect's own fields. */

@@ -1,3 +1,4 @@
+import { spawn } from 'node:child_process'
 import { existsSync, writeFileSync } from 'node:fs'
 import { createServer as createHttpServer } from 'node:http'
 import { createServer, type Server, type Socket } from 'node:net'
@@ -245,6 +246,47 @@ describe('the destination: reachable and writable, nothing created', () => {
     const res = await check(['--destination', db, '--resources', 'users'], env())
     expect(res.code, res.stdout).toBe(0)
     expect(line(res.stdout, 'destination')).toMatch(/^ok .*writable \(\d+ tables\)/)
+  })
+
+  it('DuckDB: a new file ok, nothing created; a file that is not DuckDB FAIL; a loaded one ok with its tables; one held by another process ok, naming it', async () => {
+    const file = join(tmp.dir, 'check.duckdb')
+    const fresh = await check(['--destination', `duckdb:${file}`, '--resources', 'users'], env())
+    expect(fresh.code, fresh.stdout).toBe(0)
+    expect(line(fresh.stdout, 'destination')).toMatch(/^ok .*does not exist yet; the first run creates it/)
+    expect(existsSync(file)).toBe(false)
+
+    const junk = join(tmp.dir, 'junk.duckdb')
+    writeFileSync(junk, 'not a database '.repeat(400))
+    const bad = await check(['--destination', `duckdb:${junk}`, '--resources', 'users'], env())
+    expect(bad.code).toBe(2)
+    expect(line(bad.stdout, 'destination')).toMatch(/^FAIL .*junk\.duckdb is not a usable DuckDB database/)
+
+    const run = await runCliProcess(['run', '--destination', `duckdb:${file}`, '--resources', 'users'], { env: env(), cwd: tmp.dir })
+    expect(run.code, run.stderr).toBe(0)
+    const loaded = await check(['--destination', `duckdb:${file}`, '--resources', 'users'], env())
+    expect(loaded.code, loaded.stdout).toBe(0)
+    expect(line(loaded.stdout, 'destination')).toMatch(/^ok .*writable \([1-9]\d* tables in schema "main"\)/)
+    const other = await check(['--destination', `duckdb:${file}?schema=elsewhere`, '--resources', 'users'], env())
+    expect(line(other.stdout, 'destination')).toMatch(/^ok .*schema "elsewhere" does not exist yet/)
+
+    // Another process with the file open for writing (as a run has it): DuckDB admits one process per file.
+    const holder = spawn(process.execPath, ['--input-type=module', '-e', `
+      const { DuckDBInstance } = await import('@duckdb/node-api')
+      await DuckDBInstance.create(${JSON.stringify(file)})
+      console.log('open')
+      process.stdin.resume()
+    `], { cwd: process.cwd(), stdio: ['pipe', 'pipe', 'inherit'] })
+    try {
+      await new Promise<void>((resolve, reject) => {
+        holder.stdout.on('data', (d: Buffer) => d.toString().includes('open') && resolve())
+        holder.once('exit', (code) => reject(new Error(`holder exited ${code}`)))
+      })
+      const held = await check(['--destination', `duckdb:${file}`, '--resources', 'users'], env())
+      expect(held.code, held.stdout).toBe(0)
+      expect(line(held.stdout, 'destination')).toMatch(new RegExp(`^ok .*is open in another process now \\(pid ${holder.pid}\\b`))
+    } finally {
+      holder.kill()
+    }
   })
 
   it('Postgres: ok without creating the schema; unreachable port and a read-only role FAIL', async (ctx) => {

@@ -16,6 +16,16 @@ import type { DuckdbTarget } from './url.ts'
 
 const CHANGED_ROWS = 1
 
+/**
+ * Who holds the file, when DuckDB refused an open because another process has it (`pid N,
+ * PROGRAM`, or `another process` where DuckDB does not say); null for any other failure.
+ */
+export function lockHolder(reason: string): string | null {
+  const held = /Could not set lock on file .*?Conflicting lock is held in (.*?) \(PID (\d+)\)/.exec(reason)
+  if (held !== null) return `pid ${held[2]}, ${held[1]}`
+  return /Could not set lock on file/.test(reason) ? 'another process' : null
+}
+
 /** The commit transaction's statements run on the writer connection (the appender needs it). */
 export interface DuckdbTx extends Tx {
   readonly connection: DuckDBConnection
@@ -77,9 +87,8 @@ export class DuckdbDriver implements SqlDriver {
 
   #openError(err: unknown): Error {
     const reason = driverReason(err)
-    const held = /Could not set lock on file .*?Conflicting lock is held in (.*?) \(PID (\d+)\)/.exec(reason)
-    if (held !== null || /Could not set lock on file/.test(reason)) {
-      const holder = held === null ? 'another process' : `pid ${held[2]}, ${held[1]}`
+    const holder = lockHolder(reason)
+    if (holder !== null) {
       return new DestinationLockedError(
         this.#displayName,
         holder,

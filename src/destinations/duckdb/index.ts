@@ -29,4 +29,6 @@ export const duckdbDialect = {
     }, opts)
   },
   localFile: (target) => target.path,
+  // Loaded by `check` alone.
+  probe: async (target, { cwd }) => (await import('./probe.ts')).probeDuckdb(target.path, target.schema, cwd),
 } as const satisfies DestinationDialect<DuckdbTarget>

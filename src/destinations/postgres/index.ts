@@ -31,4 +31,6 @@ export const postgresDialect = {
       analyzeNewTables: true,
     }, opts)
   },
+  // Loaded by `check` alone.
+  probe: async (target) => (await import('./probe.ts')).probePostgres(target.connectionString, target.schema),
 } as const satisfies DestinationDialect<PostgresTarget>

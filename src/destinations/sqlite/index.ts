@@ -28,4 +28,6 @@ export const sqliteDialect = {
     }, opts)
   },
   localFile: (target) => target.path,
+  // Loaded by `check` alone.
+  probe: async (target, { cwd }) => (await import('./probe.ts')).probeSqlite(target.path, cwd),
 } as const satisfies DestinationDialect<SqliteTarget>
