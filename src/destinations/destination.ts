@@ -62,8 +62,8 @@ export interface Destination {
   /** When the run that last loaded `resource` successfully started, if one did (where its history window begins). */
   lastSucceededRunStart(resource: string): Promise<Date | undefined>
 
-  /** Recent loads, newest first. */
-  readLoads(opts?: { limit?: number }): Promise<LoadRecord[]>
+  /** Recent loads, newest first (default 50); only those of `resource` and/or with `status`, when given. */
+  readLoads(opts?: { limit?: number; resource?: string; status?: LoadStatus }): Promise<LoadRecord[]>
 
   /**
    * Reads one table's rows in primary-key order, `limit` at a time after the key `after` (keyset

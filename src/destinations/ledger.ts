@@ -63,10 +63,11 @@ export class Ledger {
     )
   }
 
-  async readLoads(limit: number): Promise<LoadRecord[]> {
-    const rows = await this.#meta()
-      .selectFrom('_okta_elt_loads')
-      .selectAll()
+  async readLoads(limit: number, only: { resource?: string; status?: LoadStatus } = {}): Promise<LoadRecord[]> {
+    let query = this.#meta().selectFrom('_okta_elt_loads').selectAll()
+    if (only.resource !== undefined) query = query.where('resource', '=', only.resource)
+    if (only.status !== undefined) query = query.where('status', '=', only.status)
+    const rows = await query
       .orderBy('started_at', 'desc')
       .orderBy('load_id', 'desc')
       .limit(limit)

@@ -5,7 +5,7 @@ import type { StateRow } from '../state/types.ts'
 import { OktaEltError } from '../util/errors.ts'
 import type { Logger } from '../util/log.ts'
 import { silentLogger } from '../util/log.ts'
-import type { CommitBatch, Destination, DestinationCapabilities, LoadRecord, LoadResult, PageEncoder } from './destination.ts'
+import type { CommitBatch, Destination, DestinationCapabilities, LoadRecord, LoadResult, LoadStatus, PageEncoder } from './destination.ts'
 import type { DestinationOptions, SqlDialect } from './dialect.ts'
 import { Committer } from './committer.ts'
 import { DestinationLockedError, DestinationSchemaError, DestinationWriteError, driverReason, setupFailure } from './errors.ts'
@@ -219,8 +219,9 @@ export class SqlDestination implements Destination {
     return this.#ready(() => this.#ledger.readState(resource))
   }
 
-  readLoads(opts: { limit?: number } = {}): Promise<LoadRecord[]> {
-    return this.#ready(() => this.#ledger.readLoads(opts.limit ?? 50))
+  readLoads(opts: { limit?: number; resource?: string; status?: LoadStatus } = {}): Promise<LoadRecord[]> {
+    const { limit, ...only } = opts
+    return this.#ready(() => this.#ledger.readLoads(limit ?? 50, only))
   }
 
   lastSucceededRunStart(resource: string): Promise<Date | undefined> {

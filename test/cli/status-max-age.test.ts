@@ -59,6 +59,30 @@ async function ageLoads(url: string, resource: string, hours: number): Promise<v
   await client.end()
 }
 
+/** `n` loads of `resource`, all newer than any before (started now, a second apart), e.g. an hourly resource's. */
+async function addLoads(url: string, resource: string, n: number): Promise<void> {
+  const rows = Array.from({ length: n }, (_, i) => {
+    const at = new Date(Date.now() + (i + 1) * 1000).toISOString()
+    return [`extra-${resource}-${i}`, `extra-run-${i}`, resource, i % 2 === 0 ? 'succeeded' : 'failed', at, at]
+  })
+  const insert = 'insert into _okta_elt_loads (load_id, run_id, resource, status, started_at, finished_at, rows, batches) values'
+  if (url.startsWith('sqlite:')) {
+    const db = new Database(url.slice('sqlite:'.length))
+    const stmt = db.prepare(`${insert} (?, ?, ?, ?, ?, ?, 0, 0)`)
+    db.transaction(() => rows.forEach((r) => stmt.run(...r)))()
+    db.close()
+    return
+  }
+  const u = new URL(url)
+  const schema = u.searchParams.get('schema')!
+  u.searchParams.delete('schema')
+  const client = new pg.Client({ connectionString: u.toString() })
+  await client.connect()
+  await client.query(`set search_path to "${schema}"`)
+  for (const r of rows) await client.query(`${insert} ($1, $2, $3, $4, $5, $6, 0, 0)`, r)
+  await client.end()
+}
+
 function destinations(): { name: string; url: () => string }[] {
   const out = [{ name: 'sqlite', url: () => `sqlite:${join(tmp.dir, `s-${Math.random().toString(36).slice(2)}.db`)}` }]
   const base = postgresUrl()
@@ -108,6 +132,22 @@ describe.each(destinations())('status --max-age ($name)', ({ url: fresh }) => {
     const r = JSON.parse(json.stdout) as StatusReport
     expect(r.freshness!.stale.map((s) => s.resource)).toEqual(['users', 'apps'])
     expect(r.freshness!.stale[1]).toEqual({ resource: 'apps', lastSuccessAt: null, ageMs: null })
+  })
+
+  it("a resource's last success behind hundreds of newer loads of other resources still counts", async () => {
+    const url = fresh()
+    if (url.startsWith('postgres')) schemas.push(new URL(url).searchParams.get('schema')!)
+    const env = { OKTA_ORG_URL: sim.url, OKTA_API_TOKEN: TOKEN }
+    const run = await runCliProcess(['run', '--destination', url, '--resources', 'users'], { env, cwd: tmp.dir })
+    expect(run.code, run.stderr).toBe(0)
+    // As a weekly users load beside hourly groups loads leaves it: 600 newer loads of another resource.
+    await addLoads(url, 'groups', 600)
+    const status = await runCliProcess(['status', '--destination', url, '--max-age', '26h', '--resources', 'users', '--json'], { cwd: tmp.dir })
+    expect(status.code, status.stderr).toBe(0)
+    const report = JSON.parse(status.stdout) as StatusReport
+    expect(report.resources.find((r) => r.resource === 'users')!.lastSuccess).toMatchObject({ rows: 20 })
+    expect(report.resources.find((r) => r.resource === 'groups')!.lastSuccess?.loadId).toBe('extra-groups-598')
+    expect(report.freshness!.stale).toEqual([])
   })
 })
 

@@ -45,7 +45,7 @@ export interface StatusReport {
   freshness?: { maxAgeMs: number; selected: ResourceName[]; stale: StaleResource[] }
 }
 
-/** How far back to look for each resource's last successful load. */
+/** How many recent loads tell which resources beyond the default selection have been loaded. */
 const LOAD_HISTORY = 500
 
 /**
@@ -92,7 +92,9 @@ export async function readStatus(url: string, io: CliIo, opts: { verbose: boolea
       const state = await destination.readState(resource)
       const top = state.find((s) => s.parentId === '')
       const newest = state.reduce<Date | null>((acc, s) => (acc === null || s.updatedAt > acc ? s.updatedAt : acc), null)
-      const success = history.find((l) => l.resource === resource && l.status === 'succeeded')
+      // Asked of the destination, not looked up among the recent loads: a resource loaded weekly
+      // beside hourly ones has its last success far behind the newest few hundred loads.
+      const [success] = await destination.readLoads({ limit: 1, resource, status: 'succeeded' })
       const own = counts.find((c) => c.table === resource)
       resources.push({
         resource,
