@@ -535,6 +535,8 @@ async function backfillSection(withPg: boolean): Promise<void> {
   emit(`Source: the SQLite file of section 1's okta-elt full load (${size.tables} tables with the metadata tables, ${fmt(size.rows)} rows). Times are wall times of the whole command (process start-up included), each run into a fresh destination; "own" is the copy's time as the tool reports it (okta-elt: the summary's \`durationMs\`; pgloader: its "Total import time").${baselineBin ? ` Baseline: \`${baselineBin}\`, run side by side.` : ''}`)
   emit()
   const result: Record<string, unknown> = { source: size }
+  /** What every pair is held to (issue 10): pgloader's SQLite → Postgres time (mean of the rounds), else the raw COPY loader's. */
+  let reference: { name: string; ms: number } | null = null
   if (withPg) {
     // Alternated rounds, so that a burst of load on the shared machine hits every tool alike.
     const rounds = 2
@@ -582,6 +584,7 @@ async function backfillSection(withPg: boolean): Promise<void> {
     if (baselineBin) emit(`- Against the baseline binary: ${x(eltT / baseT)} its time.`)
     emit()
     result['sqliteToPostgres'] = runs
+    reference = withPgloader ? { name: 'pgloader', ms: pglT / rounds } : { name: 'raw COPY', ms: rawT / rounds }
   } else {
     emit('Postgres not reachable: only SQLite ↔ DuckDB.')
     emit()
@@ -599,8 +602,9 @@ async function backfillSection(withPg: boolean): Promise<void> {
   ]
   emit(`Every ordered pair${baselineBin ? ', okta-elt vs the baseline side by side' : ''} (the Postgres and DuckDB sources are the copies made by the first two rows):`)
   emit()
-  emit(`| from → to | rows | wall | own | rows/s (own) |${baselineBin ? ' baseline wall | vs baseline |' : ''}`)
-  emit(`|---|--:|--:|--:|--:|${baselineBin ? '--:|--:|' : ''}`)
+  const vsRef = reference === null ? '' : ` vs ${reference.name} (${sec(reference.ms)}) |`
+  emit(`| from → to | rows | wall | own | rows/s (own) |${vsRef}${baselineBin ? ' baseline wall | vs baseline |' : ''}`)
+  emit(`|---|--:|--:|--:|--:|${reference === null ? '' : '--:|'}${baselineBin ? '--:|--:|' : ''}`)
   const pairRuns: Record<string, { elt: BackfillRun; base?: BackfillRun }> = {}
   for (const p of pairs) {
     const elt = await eltBackfill(BIN, p.from, p.to(), `backfill ${p.name}`)
@@ -608,10 +612,18 @@ async function backfillSection(withPg: boolean): Promise<void> {
     const fresh = p.name.endsWith('DuckDB') ? duckdbDest : p.name.endsWith('Postgres') ? pgDest : sqliteDest
     const base = baselineBin ? await eltBackfill(baselineBin, p.from, fresh(), `baseline backfill ${p.name}`) : undefined
     pairRuns[p.name] = { elt, ...(base ? { base } : {}) }
-    emit(`| ${p.name} | ${fmt(elt.rows)} | ${sec(elt.wallMs)} | ${sec(elt.ownMs)} | ${fmt(elt.rows / (elt.ownMs / 1000))} |${base ? ` ${sec(base.wallMs)} | ${x(elt.wallMs / base.wallMs)} |` : ''}`)
+    const vs = reference === null ? '' : ` ${x(elt.wallMs / reference.ms)} |`
+    emit(`| ${p.name} | ${fmt(elt.rows)} | ${sec(elt.wallMs)} | ${sec(elt.ownMs)} | ${fmt(elt.rows / (elt.ownMs / 1000))} |${vs}${base ? ` ${sec(base.wallMs)} | ${x(elt.wallMs / base.wallMs)} |` : ''}`)
   }
   emit()
+  if (reference !== null) {
+    const ref = reference
+    const slower = pairs.filter((p) => pairRuns[p.name]!.elt.wallMs > ref.ms).map((p) => p.name)
+    emit(`- Every pair at least as fast as ${ref.name}'s SQLite → Postgres copy of the same file (mean of the rounds above; target ≤ 1.0×): ${verdict(slower.length === 0)}${slower.length === 0 ? '' : ` (slower: ${slower.join(', ')})`}.`)
+    emit()
+  }
   result['pairs'] = pairRuns
+  result['reference'] = reference
   json['backfill'] = result
 }
 
