@@ -41,13 +41,15 @@ describe('parseDuration', () => {
   })
 })
 
-/** Moves a resource's successful loads back in time, as if the last success was `hours` ago. */
-async function ageLoads(url: string, resource: string, hours: number): Promise<void> {
-  const when = new Date(Date.now() - hours * HOUR)
+/** Writes to a destination's `_okta_elt_loads` behind the pipeline's back: `sqlite` on the file, `postgres` with the schema on the search path. */
+async function editLoads(url: string, sqlite: (db: Database.Database) => void, postgres: (client: pg.Client) => Promise<void>): Promise<void> {
   if (url.startsWith('sqlite:')) {
     const db = new Database(url.slice('sqlite:'.length))
-    db.prepare(`update _okta_elt_loads set finished_at = ?, started_at = ? where resource = ?`).run(when.toISOString(), when.toISOString(), resource)
-    db.close()
+    try {
+      sqlite(db)
+    } finally {
+      db.close()
+    }
     return
   }
   const u = new URL(url)
@@ -55,8 +57,22 @@ async function ageLoads(url: string, resource: string, hours: number): Promise<v
   u.searchParams.delete('schema')
   const client = new pg.Client({ connectionString: u.toString() })
   await client.connect()
-  await client.query(`update "${schema}"._okta_elt_loads set finished_at = $1, started_at = $1 where resource = $2`, [when, resource])
-  await client.end()
+  try {
+    await client.query(`set search_path to "${schema}"`)
+    await postgres(client)
+  } finally {
+    await client.end()
+  }
+}
+
+/** Moves a resource's successful loads back in time, as if the last success was `hours` ago. */
+async function ageLoads(url: string, resource: string, hours: number): Promise<void> {
+  const when = new Date(Date.now() - hours * HOUR)
+  await editLoads(
+    url,
+    (db) => db.prepare('update _okta_elt_loads set finished_at = ?, started_at = ? where resource = ?').run(when.toISOString(), when.toISOString(), resource),
+    async (client) => void (await client.query('update _okta_elt_loads set finished_at = $1, started_at = $1 where resource = $2', [when, resource])),
+  )
 }
 
 /** `n` loads of `resource`, all newer than any before (started now, a second apart), e.g. an hourly resource's. */
@@ -66,21 +82,16 @@ async function addLoads(url: string, resource: string, n: number): Promise<void>
     return [`extra-${resource}-${i}`, `extra-run-${i}`, resource, i % 2 === 0 ? 'succeeded' : 'failed', at, at]
   })
   const insert = 'insert into _okta_elt_loads (load_id, run_id, resource, status, started_at, finished_at, rows, batches) values'
-  if (url.startsWith('sqlite:')) {
-    const db = new Database(url.slice('sqlite:'.length))
-    const stmt = db.prepare(`${insert} (?, ?, ?, ?, ?, ?, 0, 0)`)
-    db.transaction(() => rows.forEach((r) => stmt.run(...r)))()
-    db.close()
-    return
-  }
-  const u = new URL(url)
-  const schema = u.searchParams.get('schema')!
-  u.searchParams.delete('schema')
-  const client = new pg.Client({ connectionString: u.toString() })
-  await client.connect()
-  await client.query(`set search_path to "${schema}"`)
-  for (const r of rows) await client.query(`${insert} ($1, $2, $3, $4, $5, $6, 0, 0)`, r)
-  await client.end()
+  await editLoads(
+    url,
+    (db) => {
+      const stmt = db.prepare(`${insert} (?, ?, ?, ?, ?, ?, 0, 0)`)
+      db.transaction(() => rows.forEach((r) => stmt.run(...r)))()
+    },
+    async (client) => {
+      for (const r of rows) await client.query(`${insert} ($1, $2, $3, $4, $5, $6, 0, 0)`, r)
+    },
+  )
 }
 
 function destinations(): { name: string; url: () => string }[] {
