@@ -4,7 +4,7 @@ import { createServer, type Server } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { join, resolve } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { boundedRelaunch, commandOf, MALLOC_ENV, OLD_SPACE_MB, RELAUNCHED, SEMI_SPACE_MB, SIZE_FLAG } from '../../bin/heap-bound.js'
+import { BACKFILL_SEMI_SPACE_MB, boundedRelaunch, commandOf, MALLOC_ENV, OLD_SPACE_MB, RELAUNCHED, SEMI_SPACE_MB, SIZE_FLAG } from '../../bin/heap-bound.js'
 import { tempDir } from './helpers.ts'
 
 const BIN = resolve(import.meta.dirname, '../../bin/okta-elt.js')
@@ -21,13 +21,19 @@ describe('the loading commands run with a bounded heap (bin/heap-bound.js)', () 
   })
 
   it('relaunches run and backfill with the V8 flags and the malloc settings, nothing else', () => {
-    for (const cmd of ['run', 'backfill']) {
-      const r = relaunch(['-c', 'a.json', cmd], { PATH: '/bin' })
-      expect(r).toEqual({
-        args: [`--max-semi-space-size=${SEMI_SPACE_MB}`, `--max-old-space-size=${OLD_SPACE_MB}`, SIZE_FLAG],
-        env: { PATH: '/bin', ...MALLOC_ENV, [RELAUNCHED]: '1' },
-      })
-    }
+    expect(relaunch(['-c', 'a.json', 'run'], { PATH: '/bin' })).toEqual({
+      args: [`--max-semi-space-size=${SEMI_SPACE_MB}`, `--max-old-space-size=${OLD_SPACE_MB}`, SIZE_FLAG],
+      env: { PATH: '/bin', ...MALLOC_ENV, [RELAUNCHED]: '1' },
+    })
+    // A copy moves every row through the young generation: a bigger semi-space, and no SIZE_FLAG,
+    // which would hold it at 1 MB.
+    expect(relaunch(['-c', 'a.json', 'backfill', '--to', 'sqlite:x.db'], { PATH: '/bin' })).toEqual({
+      args: [`--max-semi-space-size=${BACKFILL_SEMI_SPACE_MB}`, `--max-old-space-size=${OLD_SPACE_MB}`],
+      env: { PATH: '/bin', ...MALLOC_ENV, [RELAUNCHED]: '1' },
+    })
+    expect(BACKFILL_SEMI_SPACE_MB).toBeGreaterThan(SEMI_SPACE_MB)
+    expect(relaunch(['backfill'], {}, ['--max-semi-space-size=2'])!.args).toEqual(['--max-semi-space-size=2', `--max-old-space-size=${OLD_SPACE_MB}`])
+    expect(relaunch(['backfill'], {}, [SIZE_FLAG])!.args).toEqual([SIZE_FLAG, `--max-semi-space-size=${BACKFILL_SEMI_SPACE_MB}`, `--max-old-space-size=${OLD_SPACE_MB}`])
     for (const cmd of ['status', 'check', 'demo', 'simulate', '--version']) expect(relaunch([cmd])).toBeNull()
     expect(relaunch(['run'], { [RELAUNCHED]: '1' })).toBeNull()
   })
