@@ -120,6 +120,13 @@ export interface SqlDriver {
    * driver: SQLite). Absent: `queryArrays`, then each row of the result.
    */
   queryEach?(query: CompiledQuery, each: (row: unknown[]) => void): Promise<void>
+  /**
+   * One keyset page of `RowReader` read the driver's own way (DuckDB: one ordered query continued
+   * across pages, see duckdb/continued-scan.ts), each row handed to `each` already decoded
+   * (`RowBatch` values). It must give exactly the rows `page.query(page.after, page.limit)` would.
+   * Absent: that query, through `queryEach` or `queryArrays`.
+   */
+  readKeysetPage?(page: KeysetPage, each: (row: RowValue[]) => void): Promise<void>
   /** A data table, qualified as the database needs. */
   tableRef(table: string): RawBuilder<unknown>
   /**
@@ -129,6 +136,20 @@ export interface SqlDriver {
   checkStillThere?(): void
   /** One line for a driver error, with what the dialect can diagnose (SQLite: which file stopped being writable). */
   describeError?(err: unknown): string
+}
+
+/** A keyset page as `RowReader` asks for it (see `SqlDriver.readKeysetPage`). */
+export interface KeysetPage {
+  table: string
+  /** The columns selected, in order. */
+  columns: readonly ColumnDef[]
+  /** Positions in `columns` of the primary key's columns, in key order. */
+  key: readonly number[]
+  /** The key of the row before the page (RowBatch values), or undefined from the start. */
+  after: RowValue[] | undefined
+  limit: number
+  /** The keyset query `select columns … where (key) > (after) order by key limit n`. */
+  query(after: RowValue[] | undefined, limit: number): CompiledQuery
 }
 
 /** How each column type of the schema layer is declared, bound and read back in this database. */

@@ -1,6 +1,6 @@
 import { sql, type CompiledQuery } from 'kysely'
 import type { RowValue } from '../schema/types.ts'
-import type { SqlDriver, SqlTypeMap } from './dialect.ts'
+import type { KeysetPage, SqlDriver, SqlTypeMap } from './dialect.ts'
 import { DestinationSchemaError } from './errors.ts'
 import type { LiveTable } from './live-schema.ts'
 import { DELETED_AT } from './system-columns.ts'
@@ -22,10 +22,15 @@ export class RowReader {
   }
 
   async readRows(table: LiveTable | undefined, name: string, opts: { after?: RowValue[]; limit: number }): Promise<{ columns: string[]; rows: RowValue[][] }> {
-    const { query, columns, decode } = this.#page(table, name, opts)
-    const rows = (await this.#driver.queryArrays(query)) as RowValue[][]
-    for (const row of rows) decode(row)
-    return { columns, rows }
+    const page = this.#page(table, name, opts)
+    if (this.#driver.readKeysetPage !== undefined) {
+      const rows: RowValue[][] = []
+      await this.#driver.readKeysetPage(page.request, (row) => rows.push(row))
+      return { columns: page.columns, rows }
+    }
+    const rows = (await this.#driver.queryArrays(page.request.query(opts.after, opts.limit))) as RowValue[][]
+    for (const row of rows) page.decode(row)
+    return { columns: page.columns, rows }
   }
 
   /** `readRows`, one row at a time to `each` (see `Destination.scanRows`). */
@@ -35,22 +40,26 @@ export class RowReader {
     opts: { after?: RowValue[]; limit: number },
     each: (row: RowValue[]) => void,
   ): Promise<{ columns: string[]; rows: number; last: RowValue[] | undefined }> {
-    const { query, columns, decode, key } = this.#page(table, name, opts)
+    const { request, columns, decode } = this.#page(table, name, opts)
     let rows = 0
     let lastRow: RowValue[] | undefined
-    const step = (raw: unknown[]): void => {
-      const row = decode(raw as RowValue[])
+    const decoded = (row: RowValue[]): void => {
       rows++
       lastRow = row
       each(row)
     }
-    if (this.#driver.queryEach !== undefined) await this.#driver.queryEach(query, step)
-    else for (const raw of await this.#driver.queryArrays(query)) step(raw)
-    return { columns, rows, last: lastRow === undefined ? undefined : key.map((i) => lastRow![i] ?? null) }
+    const step = (raw: unknown[]): void => decoded(decode(raw as RowValue[]))
+    if (this.#driver.readKeysetPage !== undefined) await this.#driver.readKeysetPage(request, decoded)
+    else {
+      const query = request.query(opts.after, opts.limit)
+      if (this.#driver.queryEach !== undefined) await this.#driver.queryEach(query, step)
+      else for (const raw of await this.#driver.queryArrays(query)) step(raw)
+    }
+    return { columns, rows, last: lastRow === undefined ? undefined : request.key.map((i) => lastRow![i] ?? null) }
   }
 
-  /** One keyset page's query, and how to decode its rows in place. */
-  #page(table: LiveTable | undefined, name: string, opts: { after?: RowValue[]; limit: number }): { query: CompiledQuery; columns: string[]; decode: (row: RowValue[]) => RowValue[]; key: number[] } {
+  /** One keyset page: the request (its query for any bound and limit), and how to decode a row the query returned, in place. */
+  #page(table: LiveTable | undefined, name: string, opts: { after?: RowValue[]; limit: number }): { request: KeysetPage; columns: string[]; decode: (row: RowValue[]) => RowValue[] } {
     if (table === undefined) throw new DestinationSchemaError(`table ${name} does not exist in ${this.#displayName}`)
     const { columns, primaryKey } = table.def
     if (primaryKey.length === 0) throw new DestinationSchemaError(`cannot page through ${name}: it has no primary key`)
@@ -61,8 +70,11 @@ export class RowReader {
     const keyType = (i: number) => table.byName.get(primaryKey[i]!)?.type
     const bound = (v: RowValue, i: number) =>
       keyType(i) === 'timestamp' && v !== null ? sql`cast(${v} as ${sql.raw(this.#types.sqlType('timestamp', table.def, primaryKey[i]!))})` : sql`${v}`
-    const after = opts.after === undefined ? sql`` : sql`where (${key}) > (${sql.join(opts.after.map(bound))})`
-    const query = sql`select ${sql.join(columns.map((c) => this.#types.selectColumn(c)))} from ${this.#driver.tableRef(name)} ${after} order by ${key} limit ${sql.lit(Math.max(0, Math.trunc(opts.limit)))}`
+    const selected = sql.join(columns.map((c) => this.#types.selectColumn(c)))
+    const query = (after: RowValue[] | undefined, limit: number): CompiledQuery => {
+      const where = after === undefined ? sql`` : sql`where (${key}) > (${sql.join(after.map(bound))})`
+      return sql`select ${selected} from ${this.#driver.tableRef(name)} ${where} order by ${key} limit ${sql.lit(Math.max(0, Math.trunc(limit)))}`.compile(this.#driver.kysely)
+    }
     const types = columns.map((c) => c.type)
     const n = types.length
     const map = this.#types
@@ -71,7 +83,15 @@ export class RowReader {
       for (let i = 0; i < n; i++) row[i] = map.decodeValue(types[i]!, row[i])
       return row
     }
-    return { query: query.compile(this.#driver.kysely), columns: columns.map((c) => c.name), decode, key: primaryKey.map((k) => columns.findIndex((c) => c.name === k)) }
+    const request: KeysetPage = {
+      table: name,
+      columns,
+      key: primaryKey.map((k) => columns.findIndex((c) => c.name === k)),
+      after: opts.after,
+      limit: Math.max(0, Math.trunc(opts.limit)),
+      query,
+    }
+    return { request, columns: columns.map((c) => c.name), decode }
   }
 
   /** Live rows and rows carrying `_deleted_at`, per table, sorted by name. */

@@ -2,13 +2,15 @@ import { existsSync } from 'node:fs'
 import type { DuckDBConnection, DuckDBInstance } from '@duckdb/node-api'
 import { Kysely, sql } from 'kysely'
 import type { CompiledQuery, RawBuilder } from 'kysely'
+import type { RowValue } from '../../schema/types.ts'
 import type { MigrationContext } from '../../../migrations/context.ts'
-import type { SqlDriver, Tx } from '../dialect.ts'
+import type { KeysetPage, SqlDriver, Tx } from '../dialect.ts'
 import { DestinationLockedError, DestinationMissingError, DestinationUnreachableError, driverReason } from '../errors.ts'
 import { FileIdentity } from '../file-identity.ts'
 import { qualify, quoteIdent } from '../identifiers.ts'
 import type { MetaDb } from '../meta-db.ts'
 import { assertMigrated, migrateToLatest } from '../migrations.ts'
+import { ContinuedScan, noteWrite } from './continued-scan.ts'
 import { acquireInstance, releaseInstance } from './instances.ts'
 import { DuckdbKyselyDialect } from './kysely-dialect.ts'
 import { registerWideningFunctions } from './widening.ts'
@@ -53,6 +55,8 @@ export class DuckdbDriver implements SqlDriver {
   #writer: DuckDBConnection | null = null
   #adhoc: DuckDBConnection | null = null
   #kysely: Kysely<any> | null = null
+  /** `readKeysetPage`'s stream, on a connection of its own (opened at the first page). */
+  #scan: ContinuedScan | null = null
 
   constructor(target: DuckdbTarget, opts: { readOnly?: boolean } = {}) {
     this.#path = target.path
@@ -79,7 +83,9 @@ export class DuckdbDriver implements SqlDriver {
     this.#writer = await this.#connect(!this.#readOnly)
     await registerWideningFunctions(this.#writer)
     this.#adhoc = await this.#connect(false)
-    this.#kysely = new Kysely<any>({ dialect: new DuckdbKyselyDialect(() => this.adhoc) })
+    const instance = this.#instance
+    this.#kysely = new Kysely<any>({ dialect: new DuckdbKyselyDialect(() => this.adhoc, () => noteWrite(instance)) })
+    this.#scan = new ContinuedScan(instance)
     const meta = this.#kysely.withSchema(this.#schema)
     if (this.#readOnly) await assertMigrated(meta, this.#migrationContext(), this.#displayName)
     else await migrateToLatest(meta, this.#migrationContext(), this.#schema)
@@ -134,6 +140,8 @@ export class DuckdbDriver implements SqlDriver {
     this.#identity.forget()
     await this.#kysely?.destroy()
     this.#kysely = null
+    this.#scan?.close()
+    this.#scan = null
     for (const conn of [this.#writer, this.#adhoc]) conn?.closeSync()
     this.#writer = null
     this.#adhoc = null
@@ -173,6 +181,7 @@ export class DuckdbDriver implements SqlDriver {
       },
     }
     this.#identity.check()
+    this.#scan?.release()
     await connection.run('begin transaction')
     try {
       const result = await fn(tx)
@@ -184,6 +193,9 @@ export class DuckdbDriver implements SqlDriver {
       // A failed COMMIT has already ended the transaction; ROLLBACK then only says so.
       await connection.run('rollback').catch(() => {})
       throw err
+    } finally {
+      // Counted once it has ended: a scan begun while it was open saw the rows before it.
+      noteWrite(this.#instance)
     }
   }
 
@@ -191,6 +203,11 @@ export class DuckdbDriver implements SqlDriver {
     // Under the destination's mutex, so never inside a commit: the writer connection is free.
     const reader = await this.#connection.runAndReadAll(query.sql, query.parameters as never)
     return reader.getRowsJS() as unknown[][]
+  }
+
+  readKeysetPage(page: KeysetPage, each: (row: RowValue[]) => void): Promise<void> {
+    if (this.#scan === null) throw new Error('duckdb destination is not open')
+    return this.#scan.read(page, each)
   }
 
   tableRef(table: string): RawBuilder<unknown> {

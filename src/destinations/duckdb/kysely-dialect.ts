@@ -14,6 +14,8 @@ import type {
 } from 'kysely'
 import { sql } from 'kysely'
 
+/** DuckDB's `StatementType.SELECT` (a runtime enum; this file imports the node-api's types only). */
+const SELECT_STATEMENT = 1
 const CHANGED_ROWS = 1
 
 /**
@@ -29,9 +31,12 @@ const CHANGED_ROWS = 1
  */
 export class DuckdbKyselyDialect implements Dialect {
   readonly #connection: () => DuckDBConnection
+  readonly #wrote: () => void
 
-  constructor(connection: () => DuckDBConnection) {
+  /** `wrote`: called after every statement but a SELECT (it may have changed rows; see continued-scan.ts). */
+  constructor(connection: () => DuckDBConnection, wrote: () => void = () => {}) {
     this.#connection = connection
+    this.#wrote = wrote
   }
 
   createAdapter(): DuckdbAdapter {
@@ -39,7 +44,7 @@ export class DuckdbKyselyDialect implements Dialect {
   }
 
   createDriver(): Driver {
-    return new DuckdbKyselyDriver(this.#connection)
+    return new DuckdbKyselyDriver(this.#connection, this.#wrote)
   }
 
   createQueryCompiler(): QueryCompiler {
@@ -71,9 +76,11 @@ class DuckdbKyselyDriver implements Driver {
   /** Settles when the current holder releases the connection; the next acquirer waits on it. */
   #idle: Promise<void> = Promise.resolve()
   #release: (() => void) | null = null
+  readonly #wrote: () => void
 
-  constructor(connection: () => DuckDBConnection) {
+  constructor(connection: () => DuckDBConnection, wrote: () => void) {
     this.#connection = connection
+    this.#wrote = wrote
   }
 
   async init(): Promise<void> {}
@@ -86,7 +93,7 @@ class DuckdbKyselyDriver implements Driver {
     await previous
     this.#release = release
     try {
-      return new DuckdbKyselyConnection(this.#connection())
+      return new DuckdbKyselyConnection(this.#connection(), this.#wrote)
     } catch (err) {
       this.#release = null
       release()
@@ -117,19 +124,32 @@ class DuckdbKyselyDriver implements Driver {
 
 class DuckdbKyselyConnection implements DatabaseConnection {
   readonly #conn: DuckDBConnection
+  readonly #wrote: () => void
 
-  constructor(conn: DuckDBConnection) {
+  constructor(conn: DuckDBConnection, wrote: () => void) {
     this.#conn = conn
+    this.#wrote = wrote
   }
 
+  /** Transaction control (`begin`, `commit`, `rollback`): a commit makes its statements' writes visible. */
   async run(text: string): Promise<void> {
-    await this.#conn.run(text)
+    try {
+      await this.#conn.run(text)
+    } finally {
+      this.#wrote()
+    }
   }
 
   async executeQuery<R>(query: CompiledQuery): Promise<QueryResult<R>> {
-    const reader = await this.#conn.runAndReadAll(query.sql, query.parameters as never)
-    if (reader.returnType === CHANGED_ROWS) return { rows: [], numAffectedRows: BigInt(reader.rowsChanged) }
-    return { rows: reader.getRowObjectsJS().map(narrowIntegers) as R[] }
+    let select = false
+    try {
+      const reader = await this.#conn.runAndReadAll(query.sql, query.parameters as never)
+      select = reader.statementType === SELECT_STATEMENT
+      if (reader.returnType === CHANGED_ROWS) return { rows: [], numAffectedRows: BigInt(reader.rowsChanged) }
+      return { rows: reader.getRowObjectsJS().map(narrowIntegers) as R[] }
+    } finally {
+      if (!select) this.#wrote()
+    }
   }
 
   // eslint-disable-next-line require-yield
