@@ -5,11 +5,11 @@ import { duckdbModule } from './module.ts'
 import { duckdbTypes } from './types.ts'
 
 /**
- * Rows one keyset query returns for a reader that goes on page after page: the first page's query
- * asks for the page alone (a one-off read costs what it did), every later one for this many rows,
- * handed out page by page.
+ * Pages one keyset query returns for a reader that goes on page after page: the first page's
+ * query asks for the page alone (a one-off read costs what it did), every later one for this many
+ * pages' rows (100,000 at a backfill's 5,000), handed out page by page.
  */
-export const BAND_ROWS = 100_000
+export const BAND_PAGES = 20
 
 /**
  * Keyset pages of DuckDB tables, continued. DuckDB has no index range scan for
@@ -17,7 +17,7 @@ export const BAND_ROWS = 100_000
  * sorts what passes, so reading a table a page at a time costs (rows / page) full scans (the
  * full-size 500,000-row system_log: 101 queries, ~100-600 ms each). Here one ordered query is
  * streamed (`connection.stream`, chunk by chunk) and continued while the next page asks to start
- * just after the last row handed out; it asks for a band of rows at a time, so DuckDB's sort holds
+ * just after the last row handed out; it asks for a band of pages at a time, so DuckDB's sort holds
  * a band, not the table. Any other request (another table, another `after`, other columns) starts
  * a keyset query of its own, as would a write to the database since the stream began (its snapshot
  * is older): exactly the rows the keyset query would return, either way.
@@ -46,7 +46,7 @@ export class ContinuedScan {
       if (row === undefined) {
         // A band that gave all it was asked for ends where the next begins; a short one, the table.
         if (!scan.full) break
-        scan = await this.#start(page, scan.last, Math.max(BAND_ROWS, page.limit))
+        scan = await this.#start(page, scan.last, page.limit * BAND_PAGES)
         continue
       }
       each(row)
