@@ -148,8 +148,8 @@ export interface KeysetPage {
   /** The key of the row before the page (RowBatch values), or undefined from the start. */
   after: RowValue[] | undefined
   limit: number
-  /** The keyset query `select columns … where (key) > (after) order by key limit n`. */
-  query(after: RowValue[] | undefined, limit: number): CompiledQuery
+  /** The keyset query `select columns … where (key) > (after) order by key limit n` (`select`: another select list over the table's columns). */
+  query(after: RowValue[] | undefined, limit: number, select?: RawBuilder<unknown>): CompiledQuery
 }
 
 /** How each column type of the schema layer is declared, bound and read back in this database. */

@@ -1,4 +1,4 @@
-import { sql, type CompiledQuery } from 'kysely'
+import { sql, type CompiledQuery, type RawBuilder } from 'kysely'
 import type { RowValue } from '../schema/types.ts'
 import type { KeysetPage, SqlDriver, SqlTypeMap } from './dialect.ts'
 import { DestinationSchemaError } from './errors.ts'
@@ -71,9 +71,9 @@ export class RowReader {
     const bound = (v: RowValue, i: number) =>
       keyType(i) === 'timestamp' && v !== null ? sql`cast(${v} as ${sql.raw(this.#types.sqlType('timestamp', table.def, primaryKey[i]!))})` : sql`${v}`
     const selected = sql.join(columns.map((c) => this.#types.selectColumn(c)))
-    const query = (after: RowValue[] | undefined, limit: number): CompiledQuery => {
+    const query = (after: RowValue[] | undefined, limit: number, select?: RawBuilder<unknown>): CompiledQuery => {
       const where = after === undefined ? sql`` : sql`where (${key}) > (${sql.join(after.map(bound))})`
-      return sql`select ${selected} from ${this.#driver.tableRef(name)} ${where} order by ${key} limit ${sql.lit(Math.max(0, Math.trunc(limit)))}`.compile(this.#driver.kysely)
+      return sql`select ${select ?? selected} from ${this.#driver.tableRef(name)} ${where} order by ${key} limit ${sql.lit(Math.max(0, Math.trunc(limit)))}`.compile(this.#driver.kysely)
     }
     const types = columns.map((c) => c.type)
     const n = types.length

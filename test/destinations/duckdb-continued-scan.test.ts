@@ -27,6 +27,7 @@ const items: TableDef = {
     { name: 'ok', path: ['ok'], type: 'boolean' },
     { name: 'at', path: ['at'], type: 'timestamp' },
     { name: 'doc', path: ['doc'], type: 'json' },
+    { name: 'note', path: ['note'], type: 'text' },
   ],
 }
 const parts: TableDef = {
@@ -52,6 +53,8 @@ function item(i: number): RowValue[] {
     nulls ? null : i % 2 === 0,
     nulls ? null : new Date(Date.UTC(2024, 0, 1) + i * 61_001).toISOString(),
     nulls ? null : JSON.stringify({ i, s: `v${i}\u00e9\u{1f600}` }),
+    // Empty text is not NULL; some rows are all ASCII, some not (the packed read's two ways).
+    nulls ? null : i % 5 === 0 ? '' : i % 7 === 0 ? `n\u00fc${i}\u{1f600}` : `n${i}`,
   ]
 }
 
