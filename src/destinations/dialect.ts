@@ -150,6 +150,10 @@ export interface KeysetPage {
   limit: number
   /** The keyset query `select columns … where (key) > (after) order by key limit n` (`select`: another select list over the table's columns). */
   query(after: RowValue[] | undefined, limit: number, select?: RawBuilder<unknown>): CompiledQuery
+  /** `select columns … where (key) > (after) and (key) <= (through) order by key`: the rows of a key range (either bound optional). */
+  range(after: RowValue[] | undefined, through: RowValue[] | undefined, select?: RawBuilder<unknown>): CompiledQuery
+  /** The key of every `every`-th row after `after`, in key order (the key columns alone). */
+  boundaries(after: RowValue[] | undefined, every: number): CompiledQuery
 }
 
 /** How each column type of the schema layer is declared, bound and read back in this database. */

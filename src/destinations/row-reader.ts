@@ -71,9 +71,27 @@ export class RowReader {
     const bound = (v: RowValue, i: number) =>
       keyType(i) === 'timestamp' && v !== null ? sql`cast(${v} as ${sql.raw(this.#types.sqlType('timestamp', table.def, primaryKey[i]!))})` : sql`${v}`
     const selected = sql.join(columns.map((c) => this.#types.selectColumn(c)))
-    const query = (after: RowValue[] | undefined, limit: number, select?: RawBuilder<unknown>): CompiledQuery => {
-      const where = after === undefined ? sql`` : sql`where (${key}) > (${sql.join(after.map(bound))})`
-      return sql`select ${select ?? selected} from ${this.#driver.tableRef(name)} ${where} order by ${key} limit ${sql.lit(Math.max(0, Math.trunc(limit)))}`.compile(this.#driver.kysely)
+    const afterOnly = (after: RowValue[] | undefined) => (after === undefined ? sql`` : sql`where (${key}) > (${sql.join(after.map(bound))})`)
+    // A key range spelled out column by column: DuckDB folds `(key) > a and (key) <= b` of row
+    // values into a BETWEEN it then cannot run ("Invalid type for BETWEEN").
+    const keyIds = primaryKey.map((k) => sql.id(k))
+    const beyond = (bounds: RowValue[]) =>
+      sql.join(
+        bounds.map((_, i) => sql`(${sql.join([...bounds.slice(0, i).map((v, j) => sql`${keyIds[j]!} = ${bound(v, j)}`), sql`${keyIds[i]!} > ${bound(bounds[i]!, i)}`], sql` and `)})`),
+        sql` or `,
+      )
+    const inRange = (after: RowValue[] | undefined, through: RowValue[] | undefined) => {
+      const parts = [...(after === undefined ? [] : [sql`(${beyond(after)})`]), ...(through === undefined ? [] : [sql`not (${beyond(through)})`])]
+      return parts.length === 0 ? sql`` : sql`where ${sql.join(parts, sql` and `)}`
+    }
+    const from = this.#driver.tableRef(name)
+    const query = (after: RowValue[] | undefined, limit: number, select?: RawBuilder<unknown>): CompiledQuery =>
+      sql`select ${select ?? selected} from ${from} ${afterOnly(after)} order by ${key} limit ${sql.lit(Math.max(0, Math.trunc(limit)))}`.compile(this.#driver.kysely)
+    const range = (after: RowValue[] | undefined, through: RowValue[] | undefined, select?: RawBuilder<unknown>): CompiledQuery =>
+      sql`select ${select ?? selected} from ${from} ${inRange(after, through)} order by ${key}`.compile(this.#driver.kysely)
+    const boundaries = (after: RowValue[] | undefined, every: number): CompiledQuery => {
+      const n = sql.id('_okta_elt_row_number')
+      return sql`select ${key} from (select ${key}, row_number() over (order by ${key}) as ${n} from ${from} ${afterOnly(after)}) as numbered where ${n} % ${sql.lit(Math.max(1, Math.trunc(every)))} = 0 order by ${n}`.compile(this.#driver.kysely)
     }
     const types = columns.map((c) => c.type)
     const n = types.length
@@ -90,6 +108,8 @@ export class RowReader {
       after: opts.after,
       limit: Math.max(0, Math.trunc(opts.limit)),
       query,
+      range,
+      boundaries,
     }
     return { request, columns: columns.map((c) => c.name), decode }
   }

@@ -1,27 +1,28 @@
 import type { DuckDBConnection, DuckDBDataChunk, DuckDBInstance, DuckDBResult, DuckDBValueConverter, JS } from '@duckdb/node-api'
-import { sql, type RawBuilder } from 'kysely'
+import { sql, type CompiledQuery, type RawBuilder } from 'kysely'
 import type { ColumnDef, ColumnType, RowValue } from '../../schema/types.ts'
 import type { KeysetPage } from '../dialect.ts'
 import { duckdbModule } from './module.ts'
 import { duckdbTypes } from './types.ts'
 
 /**
- * Pages one keyset query returns for a reader that goes on page after page: the first page's
- * query asks for the page alone (a one-off read costs what it did), every later one for this many
- * pages' rows (100,000 at a backfill's 5,000), handed out page by page.
+ * Pages per band of a continued scan (50,000 rows at a backfill's 5,000): what DuckDB sorts at a
+ * time. Its ORDER BY with a LIMIT over ~5,000 rows sorts every row that passes the WHERE, not a
+ * top-N heap (EXPLAIN: ORDER_BY, not TOP_N), so a band is a key range, not a limit.
  */
-export const BAND_PAGES = 20
+export const BAND_PAGES = 10
 
 /**
  * Keyset pages of DuckDB tables, continued. DuckDB has no index range scan for
  * `where (key) > (after) order by key limit n`: each such query scans the whole key column and
  * sorts what passes, so reading a table a page at a time costs (rows / page) full scans (the
- * full-size 500,000-row system_log: 101 queries, ~100-600 ms each). Here one ordered query is
- * streamed (`connection.stream`, chunk by chunk) and continued while the next page asks to start
- * just after the last row handed out; it asks for a band of pages at a time, so DuckDB's sort holds
- * a band, not the table. Any other request (another table, another `after`, other columns) starts
- * a keyset query of its own, as would a write to the database since the stream began (its snapshot
- * is older): exactly the rows the keyset query would return, either way.
+ * full-size 500,000-row system_log: 101 queries, ~100-600 ms each). Here the first page is that
+ * query; when the next page asks to start just after the last row handed out, one query numbers
+ * the rest of the table's keys (the key columns alone) and picks every band's last key, and each
+ * band is then one streamed `where (key) > (lo) and (key) <= (hi) order by key`, handed out page
+ * by page: one scan per band, and DuckDB's sort holds a band, not the table. Any other request
+ * (another table, another `after`, other columns) starts afresh, as does a write to the database
+ * since the scan began (its snapshot is older): exactly the rows the keyset query would return.
  *
  * On a connection of its own, so nothing else the destination runs closes the stream. Rows are
  * decoded from the chunks' typed vectors: `getRowsJS` then `decodeValue` cost ~1.5 µs a value.
@@ -40,14 +41,16 @@ export class ContinuedScan {
     let scan = this.#open
     // Kept only once the page is whole: after a failure the next read starts afresh.
     this.#open = null
-    if (scan === null || !scan.continues(page, writesTo(this.#instance))) scan = await this.#start(page, page.after, page.limit)
+    if (scan === null || !scan.continues(page, writesTo(this.#instance))) {
+      scan = await this.#stream(page, page.query(page.after, page.limit), { after: page.after, writes: writesTo(this.#instance), first: page.limit })
+    }
     let handed = 0
     while (handed < page.limit) {
       const row = await scan.next()
       if (row === undefined) {
-        // A band that gave all it was asked for ends where the next begins; a short one, the table.
-        if (!scan.full) break
-        scan = await this.#start(page, scan.last, page.limit * BAND_PAGES, scan.strings)
+        const next = await this.#nextBand(page, scan)
+        if (next === null) break
+        scan = next
         continue
       }
       each(row)
@@ -56,23 +59,48 @@ export class ContinuedScan {
     this.#open = scan
   }
 
-  /**
-   * A band's query. `strings`: which columns the previous band of this scan found to be VARCHAR
-   * (the first band's plain query tells); those come packed, see `packedSelect`.
-   */
-  async #start(page: KeysetPage, after: RowValue[] | undefined, band: number, strings?: readonly boolean[]): Promise<OpenScan> {
-    const writes = writesTo(this.#instance)
+  /** The band after `scan`'s, or null where the table ends. */
+  async #nextBand(page: KeysetPage, scan: OpenScan): Promise<OpenScan | null> {
+    const { band } = scan
+    let bounds: readonly RowValue[][]
+    if (band.first !== undefined) {
+      // A short first page is the whole table; after a full one, the rest of it in bands.
+      if (scan.given < band.first) return null
+      bounds = await this.#boundaries(page, scan.last, page.limit * BAND_PAGES)
+    } else {
+      if (band.through === undefined) return null
+      bounds = band.rest
+    }
+    const through = bounds[0]
+    const strings = scan.strings.filter(Boolean).length >= 2 ? scan.strings : undefined
+    const query = page.range(scan.last, through, strings === undefined ? undefined : packedSelect(page.columns, strings))
+    return this.#stream(page, query, { after: scan.last, writes: band.writes, through, rest: bounds.slice(1), strings: scan.strings, packed: strings !== undefined })
+  }
+
+  /** Every band's last key after `after` (the key columns alone: a small sort). */
+  async #boundaries(page: KeysetPage, after: RowValue[] | undefined, every: number): Promise<RowValue[][]> {
+    const query = page.boundaries(after, every)
+    const result = await (await this.#connect()).stream(query.sql, query.parameters as never)
+    const decode = chunkDecoder(page.key.map((i) => page.columns[i]!))
+    const keys: RowValue[][] = []
+    for (;;) {
+      const chunk = await result.fetchChunk()
+      if (chunk === null || chunk.rowCount === 0) return keys
+      keys.push(...decode(chunk))
+    }
+  }
+
+  async #stream(page: KeysetPage, query: CompiledQuery, band: Band): Promise<OpenScan> {
     jsConverter ??= (await duckdbModule()).JSDuckDBValueConverter
-    this.#connection ??= await this.#connect()
-    const packed = strings !== undefined && strings.filter(Boolean).length >= 2 ? strings : undefined
-    const query = page.query(after, band, packed === undefined ? undefined : packedSelect(page.columns, packed))
-    const result = await this.#connection.stream(query.sql, query.parameters as never)
-    return new OpenScan(page, result, band, after, writes, packed)
+    const result = await (await this.#connect()).stream(query.sql, query.parameters as never)
+    return new OpenScan(page, result, band)
   }
 
   async #connect(): Promise<DuckDBConnection> {
+    if (this.#connection !== null) return this.#connection
     const conn = await this.#instance.connect()
     await conn.run(`set TimeZone = 'UTC'`)
+    this.#connection = conn
     return conn
   }
 
@@ -89,43 +117,53 @@ export class ContinuedScan {
   }
 }
 
+/** What one streamed query of a scan covers. */
+interface Band {
+  /** The bound it starts after. */
+  after: RowValue[] | undefined
+  /** The database's write count when the scan began. */
+  writes: number
+  /** The first page's query: its limit. */
+  first?: number
+  /** A range band: its last key (undefined: to the table's end), and the later bands' last keys. */
+  through?: RowValue[]
+  rest?: readonly RowValue[][]
+  /** Which columns are VARCHAR (from the first query's result); `packed`: this band reads them packed. */
+  strings?: readonly boolean[]
+  packed?: boolean
+}
+
 class OpenScan {
+  readonly band: Required<Pick<Band, 'writes' | 'rest'>> & Band
   readonly #table: string
   readonly #signature: string
   readonly #key: readonly number[]
   readonly #decode: ChunkDecoder
   readonly #result: DuckDBResult
-  readonly #band: number
-  readonly #writes: number
-  /** Which columns are VARCHAR in the table (from this band's result, or the band before it). */
+  /** Which columns are VARCHAR in the table. */
   readonly strings: readonly boolean[]
   #rows: (RowValue[] | undefined)[] = []
   #at = 0
-  #given = 0
   #done = false
+  /** Rows handed out. */
+  given = 0
   /** The key of the last row handed out (the bound the band began at before any). */
   last: RowValue[] | undefined
 
-  constructor(page: KeysetPage, result: DuckDBResult, band: number, after: RowValue[] | undefined, writes: number, packed: readonly boolean[] | undefined) {
+  constructor(page: KeysetPage, result: DuckDBResult, band: Band) {
+    this.band = { ...band, rest: band.rest ?? [] }
     this.#table = page.table
     this.#signature = signatureOf(page)
     this.#key = page.key
-    this.strings = packed ?? page.columns.map((_, i) => (result.columnTypeId(i) as number) === VARCHAR)
-    this.#decode = packed === undefined ? chunkDecoder(page.columns) : packedDecoder(page.columns, packed)
+    this.strings = band.strings ?? page.columns.map((_, i) => (result.columnTypeId(i) as number) === VARCHAR)
+    this.#decode = band.packed === true ? packedDecoder(page.columns, this.strings) : chunkDecoder(page.columns)
     this.#result = result
-    this.#band = band
-    this.#writes = writes
-    this.last = after
+    this.last = band.after
   }
 
   /** Whether `page` is the next page of this scan: same table and columns, starting just after its last row, nothing written since it began. */
   continues(page: KeysetPage, writes: number): boolean {
-    return writes === this.#writes && page.table === this.#table && signatureOf(page) === this.#signature && sameKey(page.after, this.last)
-  }
-
-  /** Whether the band query returned every row it asked for (so the table may go on). */
-  get full(): boolean {
-    return this.#given >= this.#band
+    return writes === this.band.writes && page.table === this.#table && signatureOf(page) === this.#signature && sameKey(page.after, this.last)
   }
 
   async next(): Promise<RowValue[] | undefined> {
@@ -142,7 +180,7 @@ class OpenScan {
     const row = this.#rows[this.#at]!
     // Handed out: the caller may keep it, this scan does not.
     this.#rows[this.#at++] = undefined
-    this.#given++
+    this.given++
     this.last = this.#key.map((i) => row[i] ?? null)
     return row
   }
