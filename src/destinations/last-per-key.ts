@@ -11,6 +11,19 @@ export function lastPerKey<Row extends readonly unknown[]>(rows: readonly Row[],
   return rows.filter((row, i) => last.get(rowKey(row, keyCols)) === i)
 }
 
+/** The first occurrence of each key instead (`append` keeps the first row for a key, see upsert-sql.ts). */
+export function firstPerKey<Row extends readonly unknown[]>(rows: readonly Row[], keyCols: readonly number[]): Row[] {
+  const seen = new Set<string>()
+  const out: Row[] = []
+  for (const row of rows) {
+    const k = rowKey(row, keyCols)
+    if (seen.has(k)) continue
+    seen.add(k)
+    out.push(row)
+  }
+  return out.length === rows.length ? (rows as Row[]) : out
+}
+
 function rowKey(row: readonly unknown[], keyCols: readonly number[]): string {
   if (keyCols.length === 1) return String(row[keyCols[0]!])
   return keyCols.map((c) => String(row[c])).join('\u0000')

@@ -388,6 +388,26 @@ for (const dc of destinationCases()) {
       ])
     })
 
+    it('merges a batch of keys new to the table as it merges one of known keys: duplicates, keys that need escaping, then new and known keys mixed', async () => {
+      // Postgres and DuckDB write a batch of new keys straight into the table (no staging, no
+      // merge statement): the rows must be the ones the merge would leave.
+      const d = await fresh()
+      const cols = ['id', 'status', 'profile__department']
+      const merge = (loadId: string, rs: (string | null)[][]) => d.commitBatch(commit({ loadId, writes: [{ mode: 'merge', rows: { table: 'users', columns: cols, rows: rs } }] }))
+      await d.commitBatch(commit({ schemaChanges: [{ kind: 'create_table', table: users }] }))
+      await merge('load-1', [['u1', 'STAGED', 'A'], ['u5', 'ACTIVE', 'E'], ['u1', 'ACTIVE', null]])
+      await merge('load-1', [['u\\2', 'ACTIVE', 'B'], ['u\t3', 'ACTIVE', 'C']])
+      await merge('load-2', [['u4', 'ACTIVE', 'D'], ['u\\2', 'SUSPENDED', 'B2'], ['u4', 'PROVISIONED', 'D2']])
+      const got = (await rows(d, sql`select id, status, profile__department, _load_id, _deleted_at from users`)).sort((a, b) => (String(a.id) < String(b.id) ? -1 : 1))
+      expect(got).toEqual([
+        { id: 'u\t3', status: 'ACTIVE', profile__department: 'C', _load_id: 'load-1', _deleted_at: null },
+        { id: 'u1', status: 'ACTIVE', profile__department: null, _load_id: 'load-1', _deleted_at: null },
+        { id: 'u4', status: 'PROVISIONED', profile__department: 'D2', _load_id: 'load-2', _deleted_at: null },
+        { id: 'u5', status: 'ACTIVE', profile__department: 'E', _load_id: 'load-1', _deleted_at: null },
+        { id: 'u\\2', status: 'SUSPENDED', profile__department: 'B2', _load_id: 'load-2', _deleted_at: null },
+      ])
+    })
+
     it('merges by composite key, replaces per parent with sweeps, and clears _deleted_at on re-merge', async () => {
       const d = await fresh()
       const cols = ['group_id', 'user_id', 'role']

@@ -3,18 +3,18 @@ import { pipeline } from 'node:stream/promises'
 import { sql } from 'kysely'
 import type pg from 'pg'
 import pgCopy from 'pg-copy-streams'
-import type { RowBatch } from '../../schema/types.ts'
+import type { RowBatch, RowValue } from '../../schema/types.ts'
 import type { EncodedRows, PageEncoder, WriteMode } from '../destination.ts'
 import type { BulkWriter, Tx } from '../dialect.ts'
 import { DestinationSchemaError } from '../errors.ts'
 import { qualify, quoteIdent } from '../identifiers.ts'
 import type { LiveTable } from '../live-schema.ts'
-import { lastPerKey } from '../last-per-key.ts'
+import { firstPerKey, lastPerKey } from '../last-per-key.ts'
 import { DELETED_AT, LOAD_ID, PARENT_ID } from '../system-columns.ts'
 import { stagedColumns } from '../staged-columns.ts'
 import { conflictClause } from '../upsert-sql.ts'
 import { CopyLines } from './copy-lines.ts'
-import { copyEncoder } from './copy-text.ts'
+import { copyEncoder, escapeCopyText } from './copy-text.ts'
 import type { CopyEncoder } from './copy-text.ts'
 import type { PgTx, PostgresDriver } from './driver.ts'
 import { PG_TYPES } from './types.ts'
@@ -22,6 +22,8 @@ import { PG_TYPES } from './types.ts'
 const SHAPE_CACHE_LIMIT = 500
 
 interface CopyShape {
+  /** The staged columns' names, in order. */
+  names: string[]
   staging: string
   width: number
   copySql: string
@@ -32,6 +34,10 @@ interface CopyShape {
   encode: CopyEncoder[]
   /** Positions (in `idx`) of the primary key, for in-batch dedupe on merge. */
   pkPos: number[]
+  /** `merge`/`append` of keys the table lacks: COPY straight into it, `_load_id` last (see `#copyNew`). */
+  newCopySql: string
+  /** `select 1 … limit 1`: is any of the batch's keys (one array parameter per key column) in the table? Null without a primary key. */
+  keyCheckSql: string | null
 }
 
 /**
@@ -44,7 +50,8 @@ interface CopyShape {
  * runs inside the batch's transaction, so the rows, the cursor and the load counters still commit
  * or roll back together. The staging table is all `text` and the merge casts (`::bigint`,
  * `::timestamptz`, `::jsonb`, …) so a widened column only changes the cached INSERT, never the
- * staging table.
+ * staging table. A batch none of whose keys the table has (a first load; children replaced per
+ * parent) skips both: one probe decides, and it is COPY'd straight into the table.
  */
 export class PostgresBulkWriter implements BulkWriter {
   readonly #driver: PostgresDriver
@@ -53,6 +60,11 @@ export class PostgresBulkWriter implements BulkWriter {
   #staging = new WeakMap<pg.Client, Set<string>>()
   /** Staging tables filled in the open transaction (truncate before reuse), per transaction. */
   readonly #used = new WeakMap<Tx, Set<string>>()
+  /**
+   * Per open transaction, the parents whose children `deleteChildren` just removed, per table,
+   * until that table's next write: children of those parents only are new keys without a probe.
+   */
+  readonly #cleared = new WeakMap<Tx, Map<string, Set<string>>>()
 
   constructor(driver: PostgresDriver) {
     this.#driver = driver
@@ -62,12 +74,29 @@ export class PostgresBulkWriter implements BulkWriter {
     const ptx = tx as PgTx
     const shape = this.#shape(mode, table, batch.columns)
     const client = ptx.client
+    const cleared = this.#cleared.get(tx)?.get(table.def.name)
+    this.#cleared.get(tx)?.delete(table.def.name)
     if (fresh && mode === 'copy') {
       // A backfill's page of a table it created: each key once, none there yet. COPY parses the
       // same text into the column types that the merge's casts would (the encoders are the same),
       // and an unexpected existing key fails the batch (unique violation) instead of merging.
       await pipeline(Readable.from(copyChunks(batch.rows, shape)), client.query(pgCopy.from(shape.directCopySql)))
       return
+    }
+    if (mode !== 'copy' && shape.keyCheckSql !== null) {
+      // Keys none of which the table has (every batch of a first load; children replaced per
+      // parent, their old rows deleted just before) need no merge: inserting new keys is what
+      // the merge would do with them, so they are copied straight into the table (COPY parses
+      // the same text into the column types as the merge's casts). One probe of the table's
+      // keys decides; it runs in this transaction, so an earlier write of this commit counts.
+      // Merged, COPY into staging and the merge were each about half of a first load's commits.
+      const keyCols = shape.pkPos.map((p) => shape.idx[p]!)
+      const rows = mode === 'append' ? firstPerKey(batch.rows, keyCols) : lastPerKey(batch.rows, keyCols)
+      const keys = plainKeys(rows, keyCols, shape.pkPos.map((p) => shape.encode[p]!))
+      if (keys !== null && (allCleared(table, shape, rows, cleared) || !(await anyKeyPresent(client, shape.keyCheckSql, keys)))) {
+        await this.#copyNew(client, shape, rows, loadId)
+        return
+      }
     }
     let existing = this.#staging.get(client)
     if (existing === undefined) this.#staging.set(client, (existing = new Set()))
@@ -88,6 +117,14 @@ export class PostgresBulkWriter implements BulkWriter {
     const copy = client.query(pgCopy.from(shape.copySql))
     await pipeline(Readable.from(copyChunks(rows, shape)), copy)
     await client.query(shape.insertSql, mode === 'copy' ? [] : [loadId])
+  }
+
+  /** Rows of new keys, COPY'd into the table with this load's id (`_deleted_at` stays NULL). */
+  async #copyNew(client: pg.Client, shape: CopyShape, rows: readonly (readonly unknown[])[], loadId: string): Promise<void> {
+    const load = escapeCopyText(loadId)
+    // The load id is one more column of every line: its encoder ignores the value (index 0).
+    const lines = { idx: [...shape.idx, 0], encode: [...shape.encode, () => load] }
+    await pipeline(Readable.from(copyChunks(rows, lines)), client.query(pgCopy.from(shape.newCopySql)))
   }
 
   /** COPY text of a fresh `copy`, encoded as the backfill reads the source (see `Destination.pageEncoder`). */
@@ -117,6 +154,9 @@ export class PostgresBulkWriter implements BulkWriter {
     await tx.exec(
       sql`delete from ${this.#driver.tableRef(table.def.name)} where ${sql.id(PARENT_ID)} = any(${[...parentIds]}::${sql.raw(PG_TYPES[col.type])}[])`.compile(this.#driver.kysely),
     )
+    const byTable = this.#cleared.get(tx) ?? new Map<string, Set<string>>()
+    this.#cleared.set(tx, byTable)
+    byTable.set(table.def.name, new Set([...(byTable.get(table.def.name) ?? []), ...parentIds]))
   }
 
   reset(): void {
@@ -141,7 +181,16 @@ export class PostgresBulkWriter implements BulkWriter {
       `select ${selected.join(', ')} from pg_temp.${quoteIdent(staging)}` +
       conflictClause(table.def, names, mode, 'excluded')
     const pkPos = table.def.primaryKey.map((k) => names.indexOf(k))
+    const qualified = qualify(this.#driver.schema, table.def.name)
+    const pkCols = table.def.primaryKey.map((k) => table.byName.get(k)!)
+    const keyCheckSql =
+      pkPos.length === 0 || pkPos.includes(-1)
+        ? null
+        : pkCols.length === 1
+          ? `select 1 from ${qualified} where ${quoteIdent(pkCols[0]!.name)} = any($1::${PG_TYPES[pkCols[0]!.type]}[]) limit 1`
+          : `select 1 from ${qualified} as t join unnest(${pkCols.map((c, i) => `$${i + 1}::${PG_TYPES[c.type]}[]`).join(', ')}) as k(${pkCols.map((_, i) => `k${i + 1}`).join(', ')}) on ${pkCols.map((c, i) => `t.${quoteIdent(c.name)} = k.k${i + 1}`).join(' and ')} limit 1`
     shape = {
+      names,
       staging,
       width,
       copySql: `copy pg_temp.${quoteIdent(staging)} from stdin`,
@@ -150,6 +199,8 @@ export class PostgresBulkWriter implements BulkWriter {
       idx,
       encode,
       pkPos: pkPos.includes(-1) ? [] : pkPos,
+      newCopySql: `copy ${qualified} (${[...names, LOAD_ID].map(quoteIdent).join(', ')}) from stdin`,
+      keyCheckSql,
     }
     if (this.#shapes.size >= SHAPE_CACHE_LIMIT) this.#shapes.clear()
     this.#shapes.set(key, shape)
@@ -158,11 +209,49 @@ export class PostgresBulkWriter implements BulkWriter {
 }
 
 /** COPY text lines, yielded as ~1 MiB buffers as they fill (see `CopyLines`). */
-function* copyChunks(rows: readonly (readonly unknown[])[], shape: CopyShape): Generator<Buffer> {
+function* copyChunks(rows: readonly (readonly unknown[])[], shape: { idx: readonly number[]; encode: readonly CopyEncoder[] }): Generator<Buffer> {
   const lines = new CopyLines(shape.idx, shape.encode)
   for (const row of rows) {
     lines.add(row)
     yield* lines.take()
   }
   yield* lines.take(true)
+}
+
+/**
+ * The primary key values of `rows`, one array per key column, as the table stores them: the COPY
+ * text of each, which is the value itself when it needs no escape. Null when one does (or is
+ * NULL): such a batch takes the merge, which never depends on the probe.
+ */
+function plainKeys(rows: readonly (readonly unknown[])[], keyCols: readonly number[], encode: readonly CopyEncoder[]): string[][] | null {
+  const out = keyCols.map(() => new Array<string>(rows.length))
+  for (let i = 0; i < rows.length; i++) {
+    for (let k = 0; k < keyCols.length; k++) {
+      const text = encode[k]!((rows[i]![keyCols[k]!] ?? null) as RowValue)
+      if (text.includes('\\')) return null
+      out[k]![i] = text
+    }
+  }
+  return out
+}
+
+async function anyKeyPresent(client: pg.Client, keyCheckSql: string, keys: string[][]): Promise<boolean> {
+  const r = await client.query(keyCheckSql, keys)
+  return (r.rowCount ?? 0) > 0
+}
+
+/**
+ * Whether every row is a child of a parent whose children this transaction has just deleted
+ * (per-parent replacement, before any other write of the table): its key (`_parent_id`, `_idx`)
+ * cannot be in the table. Compared as the deletion compared them, as text.
+ */
+function allCleared(table: LiveTable, shape: CopyShape, rows: readonly (readonly unknown[])[], cleared: Set<string> | undefined): boolean {
+  if (cleared === undefined || table.byName.get(PARENT_ID)?.type !== 'text' || !table.def.primaryKey.includes(PARENT_ID)) return false
+  const at = shape.names.indexOf(PARENT_ID)
+  if (at < 0) return false
+  const col = shape.idx[at]!
+  return rows.every((row) => {
+    const v = row[col]
+    return typeof v === 'string' && cleared.has(v)
+  })
 }
