@@ -1,10 +1,10 @@
 /**
  * Micro-benchmark of the destinations' write path: 200k user-shaped records (~40 flattened
  * columns: text, timestamps, bigint, boolean, JSON) normalized by the real Normalizer and written
- * through `commitBatch` (merge mode) in batches, into SQLite (a temp file) and Postgres (a fresh
- * schema, dropped afterwards). Only `commitBatch` is timed.
+ * through `commitBatch` (merge mode) in batches, into SQLite and DuckDB (temp files) and Postgres (a
+ * fresh schema, dropped afterwards). Only `commitBatch` is timed.
  *
- *   node bench/destinations.ts [records] [batchSize]
+ *   node bench/destinations.ts [records] [batchSize] [sqlite,duckdb,postgres]
  *   OKTA_ELT_BENCH_PG_URL=postgres://postgres@127.0.0.1:5432/test (default) ; OKTA_ELT_BENCH_PG_URL=skip to skip Postgres
  */
 import { mkdtempSync, rmSync } from 'node:fs'
@@ -17,6 +17,7 @@ import type { TableHints } from '../src/schema/index.ts'
 
 const total = Number(process.argv[2] ?? 200_000)
 const batchSize = Number(process.argv[3] ?? 2_000)
+const only = (process.argv[4] ?? 'sqlite,duckdb,postgres').split(',')
 const pgUrl = process.env.OKTA_ELT_BENCH_PG_URL ?? 'postgres://postgres@127.0.0.1:5432/test'
 const hints: TableHints = { table: 'users', primaryKey: [['id']], jsonPaths: [['_links']] }
 const departments = ['Engineering', 'Sales', 'Support', 'Finance', 'Legal']
@@ -100,11 +101,12 @@ async function run(url: string): Promise<void> {
 
 const dir = mkdtempSync(join(tmpdir(), 'okta-elt-bench-'))
 try {
-  await run(`sqlite:${join(dir, 'bench.db')}`)
+  if (only.includes('sqlite')) await run(`sqlite:${join(dir, 'bench.db')}`)
+  if (only.includes('duckdb')) await run(`duckdb:${join(dir, 'bench.duckdb')}`)
 } finally {
   rmSync(dir, { recursive: true, force: true })
 }
-if (pgUrl !== 'skip') {
+if (pgUrl !== 'skip' && only.includes('postgres')) {
   const schema = `bench_${process.pid}`
   const u = new URL(pgUrl)
   u.searchParams.set('schema', schema)
