@@ -113,7 +113,7 @@ export class DuckdbBulkWriter implements BulkWriter {
     // A temp table lives with its connection; creating it inside the transaction is undone with it.
     await connection.run(shape.createSql)
     await connection.run(shape.clearSql)
-    await this.#append(connection, shape.staging, 'main', 'temp', rows, shape)
+    await this.#append(connection, shape.staging, rows, shape)
     await connection.run(shape.insertSql, mode === 'copy' ? [] : [loadId])
   }
 
@@ -196,22 +196,10 @@ export class DuckdbBulkWriter implements BulkWriter {
     }
   }
 
-  async #append(connection: DuckdbTx['connection'], table: string, schema: string, catalog: string | null, rows: readonly (readonly RowValue[])[], shape: StageShape): Promise<void> {
-    const appender = await connection.createAppender(table, schema, catalog)
-    try {
-      const { idx, encode, width } = shape
-      for (const row of rows) {
-        for (let j = 0; j < width; j++) {
-          const s = encode[j]!((row[idx[j]!] ?? null) as RowValue)
-          if (s === null) appender.appendNull()
-          else appender.appendVarchar(s)
-        }
-        appender.endRow()
-      }
-      appender.flushSync()
-    } finally {
-      appender.closeSync()
-    }
+  /** Rows into the VARCHAR staging table: each staged column's value as its text (see `encoder`). */
+  #append(connection: DuckdbTx['connection'], table: string, rows: readonly (readonly RowValue[])[], shape: StageShape): Promise<void> {
+    const { idx, encode, width } = shape
+    return appendText(connection, table, 'main', 'temp', rows, width, (row, j) => encode[j]!((row[idx[j]!] ?? null) as RowValue))
   }
 
   async deleteChildren(tx: Tx, table: LiveTable, parentIds: readonly string[]): Promise<void> {
@@ -243,21 +231,8 @@ export class DuckdbBulkWriter implements BulkWriter {
       this.#stageOrder = (reader.getRowsJS() as unknown[][]).map((r) => String(r[0]) as keyof typeof HISTORY_STAGE_VALUE)
     }
     if (rows.length === 0) return
-    const order = this.#stageOrder
-    const appender = await connection.createAppender(HISTORY_STAGE, this.#driver.schema, null)
-    try {
-      for (const row of rows) {
-        for (const column of order) {
-          const v = HISTORY_STAGE_VALUE[column]?.(row) ?? null
-          if (v === null) appender.appendNull()
-          else appender.appendVarchar(v)
-        }
-        appender.endRow()
-      }
-      appender.flushSync()
-    } finally {
-      appender.closeSync()
-    }
+    const values = this.#stageOrder.map((column) => HISTORY_STAGE_VALUE[column])
+    await appendText(connection, HISTORY_STAGE, this.#driver.schema, null, rows, values.length, (row, j) => values[j]?.(row) ?? null)
   }
 
   reset(): void {
@@ -317,6 +292,36 @@ export class DuckdbBulkWriter implements BulkWriter {
     }
     this.#shapes.set(key, shape)
     return shape
+  }
+}
+
+/**
+ * Appends `rows` into a table whose `width` columns all take text (the VARCHAR stage, the history
+ * scratch table): `cell(row, j)` is column j's text, null for NULL. Flushed and closed before it
+ * returns, inside the connection's open transaction.
+ */
+async function appendText<Row>(
+  connection: DuckdbTx['connection'],
+  table: string,
+  schema: string,
+  catalog: string | null,
+  rows: readonly Row[],
+  width: number,
+  cell: (row: Row, column: number) => string | null,
+): Promise<void> {
+  const appender = await connection.createAppender(table, schema, catalog)
+  try {
+    for (const row of rows) {
+      for (let j = 0; j < width; j++) {
+        const s = cell(row, j)
+        if (s === null) appender.appendNull()
+        else appender.appendVarchar(s)
+      }
+      appender.endRow()
+    }
+    appender.flushSync()
+  } finally {
+    appender.closeSync()
   }
 }
 
