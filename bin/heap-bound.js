@@ -23,11 +23,13 @@ export const LOADING_COMMANDS = ['run', 'backfill']
 /** The young generation's semi-space, in MB (V8's own sizing let the new space grow to 128 MB on a 24 GB machine). */
 export const SEMI_SPACE_MB = 1
 /**
- * `backfill`'s semi-space, in MB, and no SIZE_FLAG (which holds the new space at 1 MB whatever
+ * `backfill --from`'s semi-space, in MB, and no SIZE_FLAG (which holds the new space at 1 MB whatever
  * --max-semi-space-size says): a copy allocates every value of every 5,000-row page it moves, and
  * with 1 MB the scavenger ran ~350 times in a 205k-row copy and promoted the pages it caught to the
  * old generation. Measured on a loaded 2-core machine, SQLite -> SQLite: 205k rows 4.3-4.6 -> 3.0-3.2 s
  * user CPU, peak RSS 127 -> 157 MB; 2.05M rows 37.7 -> 25.5 s user CPU, peak RSS 138 -> 164 MB.
+ * A backfill without --from is a full extraction from Okta, a `run` in all but name: `run`'s flags
+ * (issue 14's ceiling is for a full load, whichever command starts it).
  */
 export const BACKFILL_SEMI_SPACE_MB = 8
 /**
@@ -49,7 +51,7 @@ export const MALLOC_ENV = { MALLOC_ARENA_MAX: '2', MALLOC_MMAP_THRESHOLD_: '3276
 /**
  * V8's memory-constrained mode: it grows the heap by smaller steps and collects sooner, so the heap
  * stays closer to its live data (a 100,000-user full load: peak RSS ~195 -> ~170 MB). Left out
- * when the user passes it or `--no-optimize-for-size`, and for `backfill` (see BACKFILL_SEMI_SPACE_MB).
+ * when the user passes it or `--no-optimize-for-size`, and for `backfill --from` (see BACKFILL_SEMI_SPACE_MB).
  */
 export const SIZE_FLAG = '--optimize-for-size'
 
@@ -87,7 +89,7 @@ export function boundedRelaunch({ argv, execArgv, env }) {
   if (setting === '0' || setting === 'off') return null
   const oldMb = setting !== undefined && /^\d+$/.test(setting) ? Number(setting) : OLD_SPACE_MB
   const userFlags = [...execArgv, ...(env.NODE_OPTIONS ?? '').split(/\s+/)]
-  const backfill = commandOf(argv) === 'backfill'
+  const backfill = commandOf(argv) === 'backfill' && argv.some((a) => a === '--from' || a.startsWith('--from='))
   const flags = []
   if (!hasFlag(userFlags, 'max-semi-space-size') && !hasFlag(userFlags, 'max-heap-size')) flags.push(`--max-semi-space-size=${backfill ? BACKFILL_SEMI_SPACE_MB : SEMI_SPACE_MB}`)
   if (!hasFlag(userFlags, 'max-old-space-size') && !hasFlag(userFlags, 'max-heap-size')) flags.push(`--max-old-space-size=${oldMb}`)

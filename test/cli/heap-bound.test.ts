@@ -27,13 +27,18 @@ describe('the loading commands run with a bounded heap (bin/heap-bound.js)', () 
     })
     // A copy moves every row through the young generation: a bigger semi-space, and no SIZE_FLAG,
     // which would hold it at 1 MB.
-    expect(relaunch(['-c', 'a.json', 'backfill', '--to', 'sqlite:x.db'], { PATH: '/bin' })).toEqual({
-      args: [`--max-semi-space-size=${BACKFILL_SEMI_SPACE_MB}`, `--max-old-space-size=${OLD_SPACE_MB}`],
-      env: { PATH: '/bin', ...MALLOC_ENV, [RELAUNCHED]: '1' },
-    })
+    for (const from of [['--from', 'duckdb:a.duckdb'], ['--from=duckdb:a.duckdb']]) {
+      expect(relaunch(['-c', 'a.json', 'backfill', ...from, '--to', 'sqlite:x.db'], { PATH: '/bin' })).toEqual({
+        args: [`--max-semi-space-size=${BACKFILL_SEMI_SPACE_MB}`, `--max-old-space-size=${OLD_SPACE_MB}`],
+        env: { PATH: '/bin', ...MALLOC_ENV, [RELAUNCHED]: '1' },
+      })
+    }
     expect(BACKFILL_SEMI_SPACE_MB).toBeGreaterThan(SEMI_SPACE_MB)
-    expect(relaunch(['backfill'], {}, ['--max-semi-space-size=2'])!.args).toEqual(['--max-semi-space-size=2', `--max-old-space-size=${OLD_SPACE_MB}`])
-    expect(relaunch(['backfill'], {}, [SIZE_FLAG])!.args).toEqual([SIZE_FLAG, `--max-semi-space-size=${BACKFILL_SEMI_SPACE_MB}`, `--max-old-space-size=${OLD_SPACE_MB}`])
+    const copy = ['backfill', '--from', 'sqlite:a.db', '--to', 'sqlite:b.db']
+    expect(relaunch(copy, {}, ['--max-semi-space-size=2'])!.args).toEqual(['--max-semi-space-size=2', `--max-old-space-size=${OLD_SPACE_MB}`])
+    expect(relaunch(copy, {}, [SIZE_FLAG])!.args).toEqual([SIZE_FLAG, `--max-semi-space-size=${BACKFILL_SEMI_SPACE_MB}`, `--max-old-space-size=${OLD_SPACE_MB}`])
+    // Without --from a backfill is a full extraction from Okta: a run's memory, a run's flags.
+    expect(relaunch(['backfill', '--to', 'sqlite:x.db'])!.args).toEqual([`--max-semi-space-size=${SEMI_SPACE_MB}`, `--max-old-space-size=${OLD_SPACE_MB}`, SIZE_FLAG])
     for (const cmd of ['status', 'check', 'demo', 'simulate', '--version']) expect(relaunch([cmd])).toBeNull()
     expect(relaunch(['run'], { [RELAUNCHED]: '1' })).toBeNull()
   })
