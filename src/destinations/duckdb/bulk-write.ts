@@ -2,6 +2,7 @@ import { sql } from 'kysely'
 import type { RowBatch, RowValue } from '../../schema/types.ts'
 import type { WriteMode } from '../destination.ts'
 import type { BulkWriter, Tx } from '../dialect.ts'
+import { allChildrenOfCleared } from '../cleared-parents.ts'
 import { DestinationSchemaError } from '../errors.ts'
 import { qualify, quoteIdent } from '../identifiers.ts'
 import type { Stage as HistoryStageRow } from '../history-writer.ts'
@@ -108,29 +109,13 @@ export class DuckdbBulkWriter implements BulkWriter {
       // the merge's casts type them. One probe of the table's keys decides; it sees this
       // transaction's own writes (DuckDB's MVCC), so an earlier write of this commit counts.
       const plan = await this.#direct(connection, table, shape)
-      if (plan !== null && (this.#allCleared(table, shape, rows, cleared) || !(await this.#anyKeyPresent(connection, shape, rows)))) return this.#appendDirect(connection, table.def.name, rows, shape, plan, loadId)
+      if (plan !== null && (allChildrenOfCleared(table, shape, rows, cleared) || !(await this.#anyKeyPresent(connection, shape, rows)))) return this.#appendDirect(connection, table.def.name, rows, shape, plan, loadId)
     }
     // A temp table lives with its connection; creating it inside the transaction is undone with it.
     await connection.run(shape.createSql)
     await connection.run(shape.clearSql)
     await this.#append(connection, shape.staging, rows, shape)
     await connection.run(shape.insertSql, mode === 'copy' ? [] : [loadId])
-  }
-
-  /**
-   * Whether every row is a child of a parent whose children this transaction has just deleted
-   * (per-parent replacement, before any other write of the table): its key (`_parent_id`, `_idx`)
-   * cannot be in the table. Compared as the deletion compared them, as text.
-   */
-  #allCleared(table: LiveTable, shape: StageShape, rows: readonly (readonly RowValue[])[], cleared: Set<string> | undefined): boolean {
-    if (cleared === undefined || table.byName.get(PARENT_ID)?.type !== 'text' || !table.def.primaryKey.includes(PARENT_ID)) return false
-    const at = shape.names.indexOf(PARENT_ID)
-    if (at < 0) return false
-    const col = shape.idx[at]!
-    return rows.every((row) => {
-      const v = row[col]
-      return typeof v === 'string' && cleared.has(v)
-    })
   }
 
   async #anyKeyPresent(connection: DuckdbTx['connection'], shape: StageShape, rows: readonly (readonly RowValue[])[]): Promise<boolean> {

@@ -6,6 +6,7 @@ import pgCopy from 'pg-copy-streams'
 import type { RowBatch, RowValue } from '../../schema/types.ts'
 import type { EncodedRows, PageEncoder, WriteMode } from '../destination.ts'
 import type { BulkWriter, Tx } from '../dialect.ts'
+import { allChildrenOfCleared } from '../cleared-parents.ts'
 import { DestinationSchemaError } from '../errors.ts'
 import { qualify, quoteIdent } from '../identifiers.ts'
 import type { LiveTable } from '../live-schema.ts'
@@ -93,7 +94,7 @@ export class PostgresBulkWriter implements BulkWriter {
       const keyCols = shape.pkPos.map((p) => shape.idx[p]!)
       const rows = mode === 'append' ? firstPerKey(batch.rows, keyCols) : lastPerKey(batch.rows, keyCols)
       const keys = plainKeys(rows, keyCols, shape.pkPos.map((p) => shape.encode[p]!))
-      if (keys !== null && (allCleared(table, shape, rows, cleared) || !(await anyKeyPresent(client, shape.keyCheckSql, keys)))) {
+      if (keys !== null && (allChildrenOfCleared(table, shape, rows, cleared) || !(await anyKeyPresent(client, shape.keyCheckSql, keys)))) {
         await this.#copyNew(client, shape, rows, loadId)
         return
       }
@@ -240,18 +241,3 @@ async function anyKeyPresent(client: pg.Client, keyCheckSql: string, keys: strin
   return (r.rowCount ?? 0) > 0
 }
 
-/**
- * Whether every row is a child of a parent whose children this transaction has just deleted
- * (per-parent replacement, before any other write of the table): its key (`_parent_id`, `_idx`)
- * cannot be in the table. Compared as the deletion compared them, as text.
- */
-function allCleared(table: LiveTable, shape: CopyShape, rows: readonly (readonly unknown[])[], cleared: Set<string> | undefined): boolean {
-  if (cleared === undefined || table.byName.get(PARENT_ID)?.type !== 'text' || !table.def.primaryKey.includes(PARENT_ID)) return false
-  const at = shape.names.indexOf(PARENT_ID)
-  if (at < 0) return false
-  const col = shape.idx[at]!
-  return rows.every((row) => {
-    const v = row[col]
-    return typeof v === 'string' && cleared.has(v)
-  })
-}
