@@ -6,7 +6,7 @@ import { allChildrenOfCleared } from '../cleared-parents.ts'
 import { DestinationSchemaError } from '../errors.ts'
 import { qualify, quoteIdent } from '../identifiers.ts'
 import type { Stage as HistoryStageRow } from '../history-writer.ts'
-import { lastPerKey } from '../last-per-key.ts'
+import { firstPerKey, lastPerKey } from '../last-per-key.ts'
 import type { LiveTable } from '../live-schema.ts'
 import { DELETED_AT, LOAD_ID, PARENT_ID } from '../system-columns.ts'
 import { stagedColumns } from '../staged-columns.ts'
@@ -358,15 +358,3 @@ function typedAppend(type: keyof typeof DUCKDB_TYPES, encode: Encoder): Put {
 
 const INT32_MIN = -(2 ** 31)
 const INT32_MAX = 2 ** 31 - 1
-
-function firstPerKey<Row extends readonly unknown[]>(rows: readonly Row[], keyCols: readonly number[]): Row[] {
-  const seen = new Set<string>()
-  const out: Row[] = []
-  for (const row of rows) {
-    const k = keyCols.length === 1 ? String(row[keyCols[0]!]) : keyCols.map((c) => String(row[c])).join('\u0000')
-    if (seen.has(k)) continue
-    seen.add(k)
-    out.push(row)
-  }
-  return out.length === rows.length ? (rows as Row[]) : out
-}
