@@ -10,6 +10,7 @@ import type { LiveTable } from './live-schema.ts'
 import { describeChange, requireTable } from './schema-applier.ts'
 import type { SchemaApplier } from './schema-applier.ts'
 import { statementChunks } from './statement-chunks.ts'
+import { sweepScopes } from './sweep-scopes.ts'
 import { DELETED_AT, LOAD_ID } from './system-columns.ts'
 
 /** Keys per UPDATE statement for `deletes` (keeps parameter counts far below every database's limit). */
@@ -73,7 +74,8 @@ export class Committer {
           } else if (write.rows.rows.length > 0) await this.#bulk.writeRows(tx, write.mode, target, write.rows, batch.loadId, write.mode === 'copy' && write.fresh === true)
         }
         for (const del of batch.deletes) await this.#markDeleted(tx, table(del.table), del.keys, now)
-        for (const sweep of sweepsByScope(batch.sweeps)) await this.#sweep(tx, table(sweep.table), sweep.column, sweep.values, batch.loadId, now)
+        // One UPDATE per table and scope column (see sweepScopes).
+        for (const sweep of sweepScopes(batch.sweeps, (s) => s.table)) await this.#sweep(tx, table(sweep.group), sweep.column, sweep.values, batch.loadId, now)
         await this.#history.sync(tx, ws, batch, now)
         await this.#ledger.writeStates(tx, batch.state, batch.loadId, now)
         if (batch.countLoad !== false) await this.#ledger.addCounts(tx, batch.loadId, batch.counts.rows)
@@ -129,27 +131,4 @@ export class Committer {
       )
     }
   }
-}
-
-/**
- * A batch's sweeps, one per table and scope column: a batch of group members finishes dozens of
- * groups, each a per-parent sweep of the same table, and one UPDATE over all of them marks what
- * the same UPDATEs one parent at a time would (a sweep spares the rows of this load and keeps
- * rows already marked, so neither order nor grouping changes the outcome). A whole-table sweep
- * covers every scope of its table.
- */
-function sweepsByScope(sweeps: CommitBatch['sweeps']): { table: string; column: string | undefined; values: string[] }[] {
-  const whole = new Set(sweeps.filter((s) => s.where === undefined).map((s) => s.table))
-  const out = new Map<string, { table: string; column: string | undefined; values: Set<string> }>()
-  for (const s of sweeps) {
-    if (whole.has(s.table)) {
-      out.set(s.table, { table: s.table, column: undefined, values: new Set() })
-      continue
-    }
-    const key = `${s.table}\u0000${s.where!.column}`
-    const entry = out.get(key) ?? { table: s.table, column: s.where!.column, values: new Set<string>() }
-    entry.values.add(s.where!.value)
-    out.set(key, entry)
-  }
-  return [...out.values()].map((e) => ({ ...e, values: [...e.values] }))
 }

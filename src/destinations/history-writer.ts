@@ -5,6 +5,7 @@ import type { CommitBatch, CommitHistory, HistoryTableSpec } from './destination
 import type { SqlDriver, SqlTypeMap, Tx } from './dialect.ts'
 import type { LiveTable, SchemaWorkspace } from './live-schema.ts'
 import { statementChunks } from './statement-chunks.ts'
+import { sweepScopes, type SweepScope } from './sweep-scopes.ts'
 import { DELETED_AT, LOAD_ID } from './system-columns.ts'
 
 const STAGE = '_okta_elt_history_stage'
@@ -166,13 +167,16 @@ export class HistoryWriter {
     // of groups), their close events one statement per time: the same rows as one statement per
     // sweep, without repeats (the steps below read the stage by distinct key, or by min/max time).
     const k2 = pk.length === 2 ? sql.id(pk[1]!) : sql`''`
-    const swept = (scope: { column: string | undefined; values: readonly string[] }) =>
-      sql`from ${T} where ${sql.id(DELETED_AT)} = ${this.#types.tsParam(a.now)}${scope.column === undefined ? sql`` : sql` and ${sql.id(scope.column)} in (${sql.join(scope.values)})`}`
-    for (const scope of sweepScopes(sweeps, false)) {
-      await exec(sql`insert into ${S} (kind, k1, k2) select 'gone', ${sql.id(pk[0]!)}, ${k2} ${swept(scope)}`)
+    // Each scope's parents chunked by `statementChunks` (see sweepScopes); a whole-table scope is one statement.
+    const swept = (scope: SweepScope<unknown>) => {
+      const inScope = scope.column === undefined ? [sql``] : [...statementChunks(scope.values, SWEPT_PARENTS_PER_STATEMENT)].map((chunk) => sql` and ${sql.id(scope.column!)} in (${sql.join(chunk)})`)
+      return inScope.map((where) => sql`from ${T} where ${sql.id(DELETED_AT)} = ${this.#types.tsParam(a.now)}${where}`)
     }
-    for (const scope of sweepScopes(sweeps, true)) {
-      await exec(sql`insert into ${S} (kind, k1, k2, at_time) select 'close', ${sql.id(pk[0]!)}, ${k2}, ${this.#types.tsParam(new Date(scope.at!))} ${swept(scope)}`)
+    for (const scope of sweepScopes(sweeps, () => 'all')) {
+      for (const from of swept(scope)) await exec(sql`insert into ${S} (kind, k1, k2) select 'gone', ${sql.id(pk[0]!)}, ${k2} ${from}`)
+    }
+    for (const scope of sweepScopes(sweeps, (s) => s.at ?? null)) {
+      for (const from of swept(scope)) await exec(sql`insert into ${S} (kind, k1, k2, at_time) select 'close', ${sql.id(pk[0]!)}, ${k2}, ${this.#types.tsParam(new Date(scope.group))} ${from}`)
     }
 
     if (this.#analyzeStage && (stage.length >= ANALYZE_FROM_ROWS || sweeps.length > 0)) await exec(sql`analyze ${S}`)
@@ -276,33 +280,4 @@ export class HistoryWriter {
       where t.${sql.id(DELETED_AT)} is null and not exists (select 1 from ${H} as h where ${sameKey('h', 't')} and h.${sql.id(VALID_TO)} is null)`)
     growth.added += opened.affected
   }
-}
-
-/**
- * A table's sweeps as scopes for the scratch table's `INSERT … SELECT`s: per column, its values
- * (chunked by `statementChunks`), or the whole table when one sweep is (it covers every column's).
- * `byTime`: the sweeps that carry a removal time, grouped by it (their `close` rows); else all.
- */
-function sweepScopes(
-  sweeps: readonly { where?: { column: string; value: string }; at?: string }[],
-  byTime: boolean,
-): { at: string | undefined; column: string | undefined; values: string[] }[] {
-  const byGroup = new Map<string | undefined, { whole: boolean; columns: Map<string, Set<string>> }>()
-  for (const s of sweeps) {
-    if (byTime && s.at === undefined) continue
-    const at = byTime ? s.at : undefined
-    const g = byGroup.get(at) ?? { whole: false, columns: new Map<string, Set<string>>() }
-    byGroup.set(at, g)
-    if (s.where === undefined) g.whole = true
-    else g.columns.set(s.where.column, (g.columns.get(s.where.column) ?? new Set<string>()).add(s.where.value))
-  }
-  const out: { at: string | undefined; column: string | undefined; values: string[] }[] = []
-  for (const [at, g] of byGroup) {
-    if (g.whole) {
-      out.push({ at, column: undefined, values: [] })
-      continue
-    }
-    for (const [column, values] of g.columns) for (const chunk of statementChunks([...values], SWEPT_PARENTS_PER_STATEMENT)) out.push({ at, column, values: chunk })
-  }
-  return out
 }
