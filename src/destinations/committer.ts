@@ -71,7 +71,12 @@ export class Committer {
               throw new DestinationWriteError(`encoded rows for ${write.rows.table}: only a fresh copy into a destination with a page encoder takes them`)
             }
             if (write.encoded.rows > 0) await this.#bulk.writeEncoded(tx, target, write.rows.columns, write.encoded)
-          } else if (write.rows.rows.length > 0) await this.#bulk.writeRows(tx, write.mode, target, write.rows, batch.loadId, write.mode === 'copy' && write.fresh === true)
+          } else if (write.rows.rows.length > 0) {
+            await this.#bulk.writeRows(tx, write.mode, target, write.rows, batch.loadId, {
+              fresh: write.mode === 'copy' && write.fresh === true,
+              ...(parents !== undefined && parents.length > 0 ? { clearedParents: new Set(parents) } : {}),
+            })
+          }
         }
         for (const del of batch.deletes) await this.#markDeleted(tx, table(del.table), del.keys, now)
         // One UPDATE per table and scope column (see sweepScopes).

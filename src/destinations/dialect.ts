@@ -198,9 +198,11 @@ export interface DependentView {
 export interface BulkWriter {
   /**
    * Writes one batch of rows in `mode` (see `CommitBatch.writes`) inside the open transaction.
-   * `fresh`: a `copy` of rows new to the table (see `CommitBatch.writes`); a writer may ignore it.
+   * `fresh`: a `copy` of rows new to the table (see `CommitBatch.writes`). `clearedParents`: the
+   * parents whose children `deleteChildren` removed just before, in this transaction (the write's
+   * `replaceChildrenOf`): a child of one of them cannot be in the table. A writer may ignore both.
    */
-  writeRows(tx: Tx, mode: WriteMode, table: LiveTable, rows: RowBatch, loadId: string, fresh?: boolean): Promise<void>
+  writeRows(tx: Tx, mode: WriteMode, table: LiveTable, rows: RowBatch, loadId: string, opts?: { fresh?: boolean; clearedParents?: ReadonlySet<string> }): Promise<void>
   /** See `Destination.pageEncoder`: absent where the dialect has no bulk format to encode into ahead of the commit. */
   pageEncoder?(table: LiveTable, columns: readonly string[]): PageEncoder
   /** Writes a fresh `copy` of rows `pageEncoder` encoded for `columns`, inside the open transaction. */

@@ -78,21 +78,14 @@ export class DuckdbBulkWriter implements BulkWriter {
   #stageOrder: (keyof typeof HISTORY_STAGE_VALUE)[] | null = null
   /** DuckDB's physical column order per table version (shared by that version's shapes). */
   readonly #physical = new Map<number, string[]>()
-  /**
-   * Per open transaction, the parents whose children `deleteChildren` just removed, per table,
-   * until that table's next write: children of those parents only are new keys without a probe.
-   */
-  readonly #cleared = new WeakMap<Tx, Map<string, Set<string>>>()
 
   constructor(driver: DuckdbDriver) {
     this.#driver = driver
   }
 
-  async writeRows(tx: Tx, mode: WriteMode, table: LiveTable, batch: RowBatch, loadId: string, fresh = false): Promise<void> {
+  async writeRows(tx: Tx, mode: WriteMode, table: LiveTable, batch: RowBatch, loadId: string, { fresh = false, clearedParents }: { fresh?: boolean; clearedParents?: ReadonlySet<string> } = {}): Promise<void> {
     const { connection } = tx as DuckdbTx
     const shape = this.#shape(mode, table, batch.columns)
-    const cleared = this.#cleared.get(tx)?.get(table.def.name)
-    this.#cleared.get(tx)?.delete(table.def.name)
     if (fresh && mode === 'copy') {
       // A backfill's page of a table it created: each key once, none there yet. A key already
       // there fails the batch (constraint error) instead of merging.
@@ -109,7 +102,7 @@ export class DuckdbBulkWriter implements BulkWriter {
       // the merge's casts type them. One probe of the table's keys decides; it sees this
       // transaction's own writes (DuckDB's MVCC), so an earlier write of this commit counts.
       const plan = await this.#direct(connection, table, shape)
-      if (plan !== null && (allChildrenOfCleared(table, shape, rows, cleared) || !(await this.#anyKeyPresent(connection, shape, rows)))) return this.#appendDirect(connection, table.def.name, rows, shape, plan, loadId)
+      if (plan !== null && (allChildrenOfCleared(table, shape, rows, clearedParents) || !(await this.#anyKeyPresent(connection, shape, rows)))) return this.#appendDirect(connection, table.def.name, rows, shape, plan, loadId)
     }
     // A temp table lives with its connection; creating it inside the transaction is undone with it.
     await connection.run(shape.createSql)
@@ -194,9 +187,6 @@ export class DuckdbBulkWriter implements BulkWriter {
     const ids = sql`select unnest(from_json(${JSON.stringify(parentIds)}, '["VARCHAR"]'))`
     const parent = col.type === 'text' ? sql.id(PARENT_ID) : sql`cast(${sql.id(PARENT_ID)} as varchar)`
     await tx.exec(sql`delete from ${this.#driver.tableRef(table.def.name)} where ${parent} in (${ids})`.compile(this.#driver.kysely))
-    const byTable = this.#cleared.get(tx) ?? new Map<string, Set<string>>()
-    this.#cleared.set(tx, byTable)
-    byTable.set(table.def.name, new Set([...(byTable.get(table.def.name) ?? []), ...parentIds]))
   }
 
   /**

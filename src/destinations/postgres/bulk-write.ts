@@ -61,22 +61,15 @@ export class PostgresBulkWriter implements BulkWriter {
   #staging = new WeakMap<pg.Client, Set<string>>()
   /** Staging tables filled in the open transaction (truncate before reuse), per transaction. */
   readonly #used = new WeakMap<Tx, Set<string>>()
-  /**
-   * Per open transaction, the parents whose children `deleteChildren` just removed, per table,
-   * until that table's next write: children of those parents only are new keys without a probe.
-   */
-  readonly #cleared = new WeakMap<Tx, Map<string, Set<string>>>()
 
   constructor(driver: PostgresDriver) {
     this.#driver = driver
   }
 
-  async writeRows(tx: Tx, mode: WriteMode, table: LiveTable, batch: RowBatch, loadId: string, fresh = false): Promise<void> {
+  async writeRows(tx: Tx, mode: WriteMode, table: LiveTable, batch: RowBatch, loadId: string, { fresh = false, clearedParents }: { fresh?: boolean; clearedParents?: ReadonlySet<string> } = {}): Promise<void> {
     const ptx = tx as PgTx
     const shape = this.#shape(mode, table, batch.columns)
     const client = ptx.client
-    const cleared = this.#cleared.get(tx)?.get(table.def.name)
-    this.#cleared.get(tx)?.delete(table.def.name)
     if (fresh && mode === 'copy') {
       // A backfill's page of a table it created: each key once, none there yet. COPY parses the
       // same text into the column types that the merge's casts would (the encoders are the same),
@@ -94,7 +87,7 @@ export class PostgresBulkWriter implements BulkWriter {
       const keyCols = shape.pkPos.map((p) => shape.idx[p]!)
       const rows = mode === 'append' ? firstPerKey(batch.rows, keyCols) : lastPerKey(batch.rows, keyCols)
       const keys = plainKeys(rows, keyCols, shape.pkPos.map((p) => shape.encode[p]!))
-      if (keys !== null && (allChildrenOfCleared(table, shape, rows, cleared) || !(await anyKeyPresent(client, shape.keyCheckSql, keys)))) {
+      if (keys !== null && (allChildrenOfCleared(table, shape, rows, clearedParents) || !(await anyKeyPresent(client, shape.keyCheckSql, keys)))) {
         await this.#copyNew(client, shape, rows, loadId)
         return
       }
@@ -155,9 +148,6 @@ export class PostgresBulkWriter implements BulkWriter {
     await tx.exec(
       sql`delete from ${this.#driver.tableRef(table.def.name)} where ${sql.id(PARENT_ID)} = any(${[...parentIds]}::${sql.raw(PG_TYPES[col.type])}[])`.compile(this.#driver.kysely),
     )
-    const byTable = this.#cleared.get(tx) ?? new Map<string, Set<string>>()
-    this.#cleared.set(tx, byTable)
-    byTable.set(table.def.name, new Set([...(byTable.get(table.def.name) ?? []), ...parentIds]))
   }
 
   reset(): void {
