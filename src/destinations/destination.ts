@@ -77,8 +77,16 @@ export interface Destination {
    * `readRows` encodes them; `each` may keep the array but not change it), so a copy can encode it at once
    * instead of holding the page's values (see `pageEncoder`). Returns the rows read and the
    * primary key of the last one, the `after` of the next page.
+   *
+   * `storedOrder`: the rows in the order the database stores them where reading so is cheaper
+   * (SQLite: by rowid), for a copy of the whole table; `last` is then a position in that order,
+   * which only the `after` of the next such scan understands. Elsewhere, key order as without it.
    */
-  scanRows(table: string, opts: { after?: RowValue[]; limit: number }, each: (row: RowValue[]) => void): Promise<{ columns: string[]; rows: number; last: RowValue[] | undefined }>
+  scanRows(
+    table: string,
+    opts: { after?: RowValue[]; limit: number; storedOrder?: boolean },
+    each: (row: RowValue[]) => void,
+  ): Promise<{ columns: string[]; rows: number; last: RowValue[] | undefined }>
 
   /**
    * An encoder of `copy` rows of `table` into this destination's bulk format (Postgres: COPY

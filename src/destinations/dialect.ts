@@ -127,6 +127,13 @@ export interface SqlDriver {
    * Absent: that query, through `queryEach` or `queryArrays`.
    */
   readKeysetPage?(page: KeysetPage, each: (row: RowValue[]) => void): Promise<void>
+  /**
+   * An integer expression over `table` that increases in the order the database stores its rows
+   * and that a range over it reads in that order without a lookup per row (SQLite: the rowid), for
+   * a copy of a whole table, which needs no key order (see `Destination.scanRows`' `storedOrder`).
+   * Undefined where there is none: the copy reads by key.
+   */
+  storedPosition?(table: TableDef): string | undefined
   /** A data table, qualified as the database needs. */
   tableRef(table: string): RawBuilder<unknown>
   /**

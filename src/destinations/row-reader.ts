@@ -37,10 +37,10 @@ export class RowReader {
   async scanRows(
     table: LiveTable | undefined,
     name: string,
-    opts: { after?: RowValue[]; limit: number },
+    opts: { after?: RowValue[]; limit: number; storedOrder?: boolean },
     each: (row: RowValue[]) => void,
   ): Promise<{ columns: string[]; rows: number; last: RowValue[] | undefined }> {
-    const { request, columns, decode } = this.#page(table, name, opts)
+    const { request, columns, decode, selected } = this.#page(table, name, opts)
     let rows = 0
     let lastRow: RowValue[] | undefined
     const decoded = (row: RowValue[]): void => {
@@ -49,6 +49,24 @@ export class RowReader {
       each(row)
     }
     const step = (raw: unknown[]): void => decoded(decode(raw as RowValue[]))
+    const position = opts.storedOrder === true ? this.#driver.storedPosition?.(table!.def) : undefined
+    if (position !== undefined) {
+      // The position rides as one more column, taken off before the row is handed on.
+      const at = sql.raw(position)
+      const width = columns.length
+      const from = this.#driver.tableRef(name)
+      const after = opts.after === undefined ? sql`` : sql`where ${at} > ${opts.after[0]}`
+      const query = sql`select ${selected}, ${at} from ${from} ${after} order by ${at} limit ${sql.lit(request.limit)}`.compile(this.#driver.kysely)
+      let last: unknown
+      const positioned = (raw: unknown[]): void => {
+        last = raw[width]
+        raw.length = width
+        step(raw)
+      }
+      if (this.#driver.queryEach !== undefined) await this.#driver.queryEach(query, positioned)
+      else for (const raw of await this.#driver.queryArrays(query)) positioned(raw)
+      return { columns, rows, last: rows === 0 ? undefined : [last as RowValue] }
+    }
     if (this.#driver.readKeysetPage !== undefined) await this.#driver.readKeysetPage(request, decoded)
     else {
       const query = request.query(opts.after, opts.limit)
@@ -59,7 +77,11 @@ export class RowReader {
   }
 
   /** One keyset page: the request (its query for any bound and limit), and how to decode a row the query returned, in place. */
-  #page(table: LiveTable | undefined, name: string, opts: { after?: RowValue[]; limit: number }): { request: KeysetPage; columns: string[]; decode: (row: RowValue[]) => RowValue[] } {
+  #page(
+    table: LiveTable | undefined,
+    name: string,
+    opts: { after?: RowValue[]; limit: number },
+  ): { request: KeysetPage; columns: string[]; decode: (row: RowValue[]) => RowValue[]; selected: RawBuilder<unknown> } {
     if (table === undefined) throw new DestinationSchemaError(`table ${name} does not exist in ${this.#displayName}`)
     const { columns, primaryKey } = table.def
     if (primaryKey.length === 0) throw new DestinationSchemaError(`cannot page through ${name}: it has no primary key`)
@@ -111,7 +133,7 @@ export class RowReader {
       range,
       boundaries,
     }
-    return { request, columns: columns.map((c) => c.name), decode }
+    return { request, columns: columns.map((c) => c.name), decode, selected }
   }
 
   /** Live rows and rows carrying `_deleted_at`, per table, sorted by name. */

@@ -232,7 +232,7 @@ export class SqlDestination implements Destination {
     return this.#ready(() => this.#reader.readRows(this.#schema.tables.get(table), table, opts))
   }
 
-  scanRows(table: string, opts: { after?: RowValue[]; limit: number }, each: (row: RowValue[]) => void): Promise<{ columns: string[]; rows: number; last: RowValue[] | undefined }> {
+  scanRows(table: string, opts: { after?: RowValue[]; limit: number; storedOrder?: boolean }, each: (row: RowValue[]) => void): Promise<{ columns: string[]; rows: number; last: RowValue[] | undefined }> {
     return this.#ready(() => this.#reader.scanRows(this.#schema.tables.get(table), table, opts, each))
   }
 

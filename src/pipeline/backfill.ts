@@ -260,17 +260,23 @@ interface Page {
 }
 const EMPTY_PAGE: Page = { columns: [], rows: 0, values: [], last: undefined }
 
+/**
+ * A page of the source's rows in its stored order (`Destination.scanRows`): a table is copied
+ * whole, from its first page to its last, and the source is locked meanwhile, so no key order is
+ * needed, and a SQLite source reads its rows by rowid instead of looking each up by key.
+ */
+const pageOf = (after: RowValue[] | undefined) => ({ limit: COPY_BATCH_ROWS, storedOrder: true, ...(after ? { after } : {}) })
+
 async function readPage(source: Destination, table: TableDef, after: RowValue[] | undefined): Promise<Page> {
-  const page = await source.readRows(table.name, { limit: COPY_BATCH_ROWS, ...(after ? { after } : {}) })
-  const last = page.rows[page.rows.length - 1]
-  const key = table.primaryKey.map((k) => page.columns.indexOf(k))
-  return { columns: page.columns, rows: page.rows.length, values: page.rows, last: last === undefined ? undefined : key.map((i) => last[i] ?? null) }
+  const values: RowValue[][] = []
+  const page = await source.scanRows(table.name, pageOf(after), (row) => values.push(row))
+  return { columns: page.columns, rows: page.rows, values, last: page.last }
 }
 
 async function encodePage(source: Destination, target: Destination, table: TableDef, columns: string[], after: RowValue[] | undefined): Promise<Page> {
   const encoder = target.pageEncoder?.(table.name, columns)
   if (encoder === undefined) throw new Error(`${target.displayName} stopped offering a page encoder for ${table.name}`)
-  const page = await source.scanRows(table.name, { limit: COPY_BATCH_ROWS, ...(after ? { after } : {}) }, (row) => encoder.add(row))
+  const page = await source.scanRows(table.name, pageOf(after), (row) => encoder.add(row))
   if (page.columns.join('\u0000') !== columns.join('\u0000')) throw new Error(`${source.displayName}: ${table.name} changed its columns during the copy`)
   return { columns, rows: page.rows, values: [], encoded: encoder.finish(), last: page.last }
 }

@@ -3,6 +3,7 @@ import Database from 'better-sqlite3'
 import { Kysely, SqliteDialect, sql } from 'kysely'
 import type { CompiledQuery, RawBuilder } from 'kysely'
 import type { MigrationContext } from '../../../migrations/context.ts'
+import type { TableDef } from '../../schema/types.ts'
 import type { SqlDriver, Tx } from '../dialect.ts'
 import { DestinationMissingError, DestinationNotWritableError, DestinationUnreachableError, driverReason } from '../errors.ts'
 import type { MetaDb } from '../meta-db.ts'
@@ -230,4 +231,18 @@ export class SqliteDriver implements SqlDriver {
   tableRef(table: string): RawBuilder<unknown> {
     return sql.id(table)
   }
+
+  /**
+   * The rowid, by the first of its names no column of the table takes (a column named `rowid`
+   * hides that name). Every data table is an ordinary rowid table: by rowid a copy reads the
+   * table's own B-tree in order, where key order reads the key's index and looks every row up
+   * (2.05M rows of a full load: ~3.5 s against ~8-9 s).
+   */
+  storedPosition(table: TableDef): string | undefined {
+    const taken = new Set(table.columns.map((c) => c.name.toLowerCase()))
+    return ROWID_NAMES.find((name) => !taken.has(name))
+  }
 }
+
+/** SQLite's names for the rowid, each usable unless a column has it. */
+const ROWID_NAMES = ['rowid', '_rowid_', 'oid']
