@@ -223,7 +223,7 @@ async function copyTable(
   const encodes = fresh && target.pageEncoder?.(table.name, columns) !== undefined
   const read =
     !encodes
-      ? (after: RowValue[] | undefined) => readPage(source, table, after)
+      ? (after: RowValue[] | undefined) => readPage(source, target, table, after)
       : (after: RowValue[] | undefined) => encodePage(source, target, table, columns, after)
   let copied = 0
   progress(0)
@@ -261,22 +261,27 @@ interface Page {
 const EMPTY_PAGE: Page = { columns: [], rows: 0, values: [], last: undefined }
 
 /**
- * A page of the source's rows in its stored order (`Destination.scanRows`): a table is copied
- * whole, from its first page to its last, and the source is locked meanwhile, so no key order is
- * needed, and a SQLite source reads its rows by rowid instead of looking each up by key.
+ * A page of the source's rows, in its stored order unless the target copies faster in key order
+ * (`Destination.scanRows`, `DestinationCapabilities.copyInKeyOrder`): a table is copied whole, from
+ * its first page to its last, with the source locked, so no order is needed for the copy itself,
+ * and a SQLite source reads by rowid instead of looking each row up by key.
  */
-const pageOf = (after: RowValue[] | undefined) => ({ limit: COPY_BATCH_ROWS, storedOrder: true, ...(after ? { after } : {}) })
+const pageOf = (target: Destination, after: RowValue[] | undefined) => ({
+  limit: COPY_BATCH_ROWS,
+  storedOrder: target.capabilities.copyInKeyOrder !== true,
+  ...(after ? { after } : {}),
+})
 
-async function readPage(source: Destination, table: TableDef, after: RowValue[] | undefined): Promise<Page> {
+async function readPage(source: Destination, target: Destination, table: TableDef, after: RowValue[] | undefined): Promise<Page> {
   const values: RowValue[][] = []
-  const page = await source.scanRows(table.name, pageOf(after), (row) => values.push(row))
+  const page = await source.scanRows(table.name, pageOf(target, after), (row) => values.push(row))
   return { columns: page.columns, rows: page.rows, values, last: page.last }
 }
 
 async function encodePage(source: Destination, target: Destination, table: TableDef, columns: string[], after: RowValue[] | undefined): Promise<Page> {
   const encoder = target.pageEncoder?.(table.name, columns)
   if (encoder === undefined) throw new Error(`${target.displayName} stopped offering a page encoder for ${table.name}`)
-  const page = await source.scanRows(table.name, pageOf(after), (row) => encoder.add(row))
+  const page = await source.scanRows(table.name, pageOf(target, after), (row) => encoder.add(row))
   if (page.columns.join('\u0000') !== columns.join('\u0000')) throw new Error(`${source.displayName}: ${table.name} changed its columns during the copy`)
   return { columns, rows: page.rows, values: [], encoded: encoder.finish(), last: page.last }
 }

@@ -19,7 +19,7 @@ export const duckdbDialect = {
   open(target, opts): Destination {
     const driver = new DuckdbDriver(target, { readOnly: opts.readOnly ?? false })
     return new SqlDestination('duckdb', target.displayName, {
-      capabilities: { ...PORTABLE_CAPABILITIES, concurrentConnections: true },
+      capabilities: { ...PORTABLE_CAPABILITIES, concurrentConnections: true, copyInKeyOrder: true },
       driver,
       types: duckdbTypes,
       widening: duckdbWidening(target.schema),

@@ -19,7 +19,7 @@ export const sqliteDialect = {
   open(target, opts): Destination {
     const driver = new SqliteDriver(target.path, target.displayName, { readOnly: opts.readOnly ?? false })
     return new SqlDestination('sqlite', target.displayName, {
-      capabilities: PORTABLE_CAPABILITIES,
+      capabilities: { ...PORTABLE_CAPABILITIES, copyInKeyOrder: true },
       driver,
       types: sqliteTypes,
       widening: sqliteWidening,
