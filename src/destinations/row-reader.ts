@@ -63,17 +63,18 @@ export class RowReader {
         raw.length = width
         step(raw)
       }
-      if (this.#driver.queryEach !== undefined) await this.#driver.queryEach(query, positioned)
-      else for (const raw of await this.#driver.queryArrays(query)) positioned(raw)
+      await this.#each(query, positioned)
       return { columns, rows, last: rows === 0 ? undefined : [last as RowValue] }
     }
     if (this.#driver.readKeysetPage !== undefined) await this.#driver.readKeysetPage(request, decoded)
-    else {
-      const query = request.query(opts.after, opts.limit)
-      if (this.#driver.queryEach !== undefined) await this.#driver.queryEach(query, step)
-      else for (const raw of await this.#driver.queryArrays(query)) step(raw)
-    }
+    else await this.#each(request.query(opts.after, opts.limit), step)
     return { columns, rows, last: lastRow === undefined ? undefined : request.key.map((i) => lastRow![i] ?? null) }
+  }
+
+  /** Each row `query` returns, as the driver gives it, to `step`: stepped where the driver can, else read whole first. */
+  async #each(query: CompiledQuery, step: (raw: unknown[]) => void): Promise<void> {
+    if (this.#driver.queryEach !== undefined) await this.#driver.queryEach(query, step)
+    else for (const raw of await this.#driver.queryArrays(query)) step(raw)
   }
 
   /** One keyset page: the request (its query for any bound and limit), and how to decode a row the query returned, in place. */
